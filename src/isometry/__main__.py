@@ -1,0 +1,3 @@
+from isometry.cli import main
+
+raise SystemExit(main())

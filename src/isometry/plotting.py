@@ -1,0 +1,43 @@
+"""Figure helpers: one style, PNG + PDF + caption written atomically.
+
+A figure is drawn only from its CSV (DESIGN.md). ``save_figure`` writes ``<stem>.png``, ``<stem>.pdf`` and
+``<stem>.caption.txt``; the caption states scale, data set (with variant) and deviations from the paper.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from isometry.io import atomic_path, write_text  # noqa: E402
+
+STYLE = Path(__file__).with_name("isometry.mplstyle")
+
+
+def use_style() -> None:
+    plt.style.use(str(STYLE))
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, width: float = 3.4, height: float = 2.8, **kw):
+    """A figure with ``nrows x ncols`` panels of the given size (inches) each, in the suite's style."""
+    use_style()
+    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
+
+
+def save_figure(fig, png_path: str | Path, caption: str) -> Path:
+    """Write PNG, PDF and caption next to each other; the caption is also drawn under the figure."""
+    png_path = Path(png_path)
+    wrapped = "\n".join(textwrap.wrap(caption, width=int(fig.get_figwidth() * 16)))
+    fig.text(0.0, -0.02, wrapped, ha="left", va="top", fontsize=7, wrap=True)
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, format="png")
+    with atomic_path(png_path.with_suffix(".pdf")) as tmp:
+        fig.savefig(tmp, format="pdf")
+    write_text(caption.strip() + "\n", png_path.with_suffix(".caption.txt"))
+    plt.close(fig)
+    return png_path
