@@ -82,3 +82,317 @@ def load_dataset(name: str, data_dir: str | Path = "data") -> Dataset:
             f"{path} does not exist: build it first with `snakemake {path}` or `python -m isometry data {name}`")
     d = torch.load(path, weights_only=True)
     return Dataset(d["name"], d["variant"], d["train_x"], d["train_y"], d["test_x"], d["test_y"], d.get("source", ""))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Fetching and conversion
+# --------------------------------------------------------------------------------------------------------------------
+
+import gzip  # noqa: E402
+import hashlib  # noqa: E402
+import io as _io  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import tarfile  # noqa: E402
+import tempfile  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from isometry.io import atomic_path, write_text  # noqa: E402
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+# The JPEG image-folder copy of CIFAR-10 described in shared/data/SOURCES.md (lossy, quality 75).
+CIFAR10_JPEG_ARCHIVE = ("cifar-10-jpeg.tar.gz", "ed34c0535b92b58275e7e60125140e53")
+
+# Names under which a mirror may hold a dataset's files (besides its root).
+_MIRROR_SUBDIRS = {
+    "mnist": ("mnist", "MNIST", "MNIST/raw"),
+    "fashion_mnist": ("fashion-mnist", "fashion_mnist", "FashionMNIST", "FashionMNIST/raw"),
+    "cifar10": ("cifar10", "cifar-10", "CIFAR10"),
+}
+
+
+class DataError(RuntimeError):
+    """A dataset could not be fetched or verified; the message lists every source tried and why it failed."""
+
+
+def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _log(msg: str) -> None:
+    print(f"[isometry.data] {msg}", file=sys.stderr, flush=True)
+
+
+def _mirror_candidates(name: str, filename: str, mirrors, problems: list[str]) -> list[Path]:
+    """Existing files called ``filename`` in the mirrors (in order); unreadable mirrors are reported, not fatal."""
+    found = []
+    for m in mirrors or ():
+        m = Path(m).expanduser()
+        if not m.is_dir():
+            problems.append(f"mirror {m}: does not exist or is not a directory (skipped)")
+            continue
+        if not os.access(m, os.R_OK | os.X_OK):
+            problems.append(f"mirror {m}: not readable (skipped)")
+            continue
+        for sub in ("",) + _MIRROR_SUBDIRS[name]:
+            p = m / sub / filename
+            if p.is_file():
+                found.append(p)
+    return found
+
+
+def fetch_file(name: str, filename: str, md5: str, urls: list[str], raw_dir: Path, mirrors, download: bool,
+               problems: list[str]) -> Path | None:
+    """Return a verified local copy of ``filename``: a mirror file whose md5 matches, else a verified download.
+
+    A mirror file with the wrong checksum (corrupt or truncated) is reported and skipped, never used. Downloads go
+    through torchvision's ``download_url`` (which verifies the md5) into a temporary name first.
+    """
+    for p in _mirror_candidates(name, filename, mirrors, problems):
+        if not os.access(p, os.R_OK):
+            problems.append(f"{p}: not readable")
+            continue
+        got = md5sum(p)
+        if got == md5:
+            _log(f"{filename}: using mirror copy {p} (md5 ok)")
+            return p
+        problems.append(f"{p}: checksum error, md5 {got} != expected {md5} (corrupt or truncated file; not used)")
+    cached = raw_dir / filename
+    if cached.is_file() and md5sum(cached) == md5:
+        return cached
+    if not download:
+        problems.append(f"{filename}: not found in any mirror and downloading is disabled (data.download: false)")
+        return None
+    from torchvision.datasets.utils import download_url
+
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(60)
+    try:
+        for url in urls:
+            tmpdir = Path(tempfile.mkdtemp(prefix=".download.", dir=raw_dir))
+            try:
+                _log(f"downloading {url}")
+                download_url(url, str(tmpdir), filename=filename, md5=md5)
+                if md5sum(tmpdir / filename) != md5:
+                    raise DataError("checksum error after download")
+                os.replace(tmpdir / filename, cached)
+                return cached
+            except Exception as exc:  # network down, 404, checksum mismatch ...
+                problems.append(f"{url}: {type(exc).__name__}: {exc}")
+            finally:
+                for f in tmpdir.glob("*"):
+                    f.unlink()
+                tmpdir.rmdir()
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+    return None
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Parse an (optionally gzipped) IDX file (the MNIST format: magic, dims, big-endian uint8 payload)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path}: cannot decompress ({exc}); corrupt or truncated archive") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{path}: not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise DataError(f"{path}: IDX payload has {data.size} bytes, header says {dims}")
+    return data.reshape(dims)
+
+
+def _idx_dataset(name: str, raw_dir: Path, mirrors, download: bool, problems: list[str]) -> dict:
+    from torchvision.datasets import MNIST, FashionMNIST
+
+    cls = MNIST if name == "mnist" else FashionMNIST
+    paths = {}
+    for filename, md5 in cls.resources:
+        urls = [f"{m}{filename}" for m in cls.mirrors]
+        p = fetch_file(name, filename, md5, urls, raw_dir, mirrors, download, problems)
+        if p is None:
+            raise DataError(f"{name}: could not obtain a verified copy of {filename}:\n  " + "\n  ".join(problems))
+        paths[filename.split("-")[0] + "-" + filename.split("-")[1]] = p
+    arrays = {k: _read_idx(p) for k, p in paths.items()}
+    return {
+        "train_x": torch.from_numpy(arrays["train-images"].copy()).unsqueeze(1),
+        "train_y": torch.from_numpy(arrays["train-labels"].astype(np.int64)),
+        "test_x": torch.from_numpy(arrays["t10k-images"].copy()).unsqueeze(1),
+        "test_y": torch.from_numpy(arrays["t10k-labels"].astype(np.int64)),
+        "variant": "official",
+        "source": "; ".join(f"{Path(p).name}={p}" for p in paths.values()),
+        "classes": list(cls.classes),
+    }
+
+
+def _cifar_official(raw_dir: Path, mirrors, download: bool, problems: list[str]) -> dict | None:
+    """The official python-pickle CIFAR-10: an extracted ``cifar-10-batches-py`` folder in a mirror (every batch
+    md5-checked) or the official archive (md5-checked before extraction)."""
+    from torchvision.datasets import CIFAR10
+
+    for m in mirrors or ():
+        for sub in ("",) + _MIRROR_SUBDIRS["cifar10"]:
+            folder = Path(m).expanduser() / sub / CIFAR10.base_folder
+            if folder.is_dir():
+                bad = [f for f, md5 in CIFAR10.train_list + CIFAR10.test_list
+                       if not (folder / f).is_file() or md5sum(folder / f) != md5]
+                if bad:
+                    problems.append(f"{folder}: checksum error or missing batch in {bad} (not used)")
+                    continue
+                return _cifar_from_batches(folder.parent, f"official batches {folder}")
+    archive = fetch_file("cifar10", CIFAR10.filename, CIFAR10.tgz_md5, [CIFAR10.url], raw_dir, mirrors, download,
+                         problems)
+    if archive is None:
+        return None
+    from torchvision.datasets.utils import extract_archive
+
+    with tempfile.TemporaryDirectory(dir=raw_dir) as tmp:
+        extract_archive(str(archive), tmp)
+        return _cifar_from_batches(Path(tmp), f"official archive {archive}")
+
+
+def _cifar_from_batches(root: Path, source: str) -> dict:
+    from torchvision.datasets import CIFAR10
+
+    out = {}
+    for split, train in (("train", True), ("test", False)):
+        ds = CIFAR10(str(root), train=train, download=False)  # checks every batch's md5 again
+        out[f"{split}_x"] = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+        out[f"{split}_y"] = torch.tensor(ds.targets, dtype=torch.int64)
+    out.update(variant="official", source=source, classes=list(CIFAR10_CLASSES))
+    return out
+
+
+def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
+    """The lossy JPEG image-folder copy: ``train/<class>/*.jpg`` and ``test/<class>/*.jpg``, as a folder or inside
+    the ``cifar-10-jpeg.tar.gz`` archive of SOURCES.md (md5-checked before it is read).
+
+    Files are read in class order and numeric file order, then put in a fixed pseudo-random order (seed 0) so that
+    a prefix subset holds every class. The official order cannot be recovered from the folder alone.
+    """
+    from PIL import Image
+
+    def decode(blob: bytes) -> np.ndarray:
+        img = Image.open(_io.BytesIO(blob)).convert("RGB")
+        if img.size != (32, 32):
+            raise DataError(f"image of size {img.size}, expected 32x32")
+        return np.asarray(img, dtype=np.uint8)
+
+    entries: dict[str, list[tuple[int, int, bytes]]] = {"train": [], "test": []}
+    source = None
+    for m in mirrors or ():
+        m = Path(m).expanduser()
+        for sub in ("",) + _MIRROR_SUBDIRS["cifar10"]:
+            archive = m / sub / CIFAR10_JPEG_ARCHIVE[0]
+            if archive.is_file():
+                got = md5sum(archive)
+                if got != CIFAR10_JPEG_ARCHIVE[1]:
+                    problems.append(f"{archive}: checksum error, md5 {got} != expected {CIFAR10_JPEG_ARCHIVE[1]} "
+                                    "(corrupt or truncated archive; not used)")
+                    continue
+                try:
+                    with tarfile.open(archive, "r:gz") as tar:
+                        for member in tar:
+                            _add_jpeg(entries, member.name, lambda mem=member: tar.extractfile(mem).read())
+                except (tarfile.TarError, OSError, EOFError) as exc:
+                    problems.append(f"{archive}: unreadable archive ({exc})")
+                    entries = {"train": [], "test": []}
+                    continue
+                source = f"jpeg archive {archive} (md5 ok)"
+                break
+            for folder in (m / sub / "cifar-10-jpeg", m / sub):
+                if (folder / "train").is_dir() and (folder / "test").is_dir():
+                    for p in sorted(folder.glob("*/*/*.jpg")):
+                        _add_jpeg(entries, str(p.relative_to(folder)), p.read_bytes)
+                    if entries["train"]:
+                        source = f"jpeg image folder {folder}"
+                        break
+            if source:
+                break
+        if source:
+            break
+    if source is None:
+        problems.append("no CIFAR-10 JPEG image folder (train/<class>/*.jpg) or cifar-10-jpeg.tar.gz in any mirror")
+        return None
+    out = {}
+    for split in ("train", "test"):
+        items = sorted(entries[split], key=lambda t: (t[0], t[1]))
+        if not items:
+            raise DataError(f"{source}: no {split} images found")
+        x = np.stack([decode(blob) for _, _, blob in items])
+        y = np.array([c for c, _, _ in items], dtype=np.int64)
+        perm = np.random.default_rng(0).permutation(len(y))
+        out[f"{split}_x"] = torch.from_numpy(x[perm]).permute(0, 3, 1, 2).contiguous()
+        out[f"{split}_y"] = torch.from_numpy(y[perm])
+    out.update(variant="jpeg", source=source, classes=list(CIFAR10_CLASSES))
+    return out
+
+
+def _add_jpeg(entries, relname: str, read) -> None:
+    parts = Path(relname).parts
+    if len(parts) < 3 or not parts[-1].endswith(".jpg"):
+        return
+    split, cls, fname = parts[-3], parts[-2], parts[-1]
+    if split not in entries or cls not in CIFAR10_CLASSES:
+        return
+    try:
+        index = int(Path(fname).stem)
+    except ValueError:
+        index = hash(fname)
+    entries[split].append((CIFAR10_CLASSES.index(cls), index, read()))
+
+
+def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), download: bool = True,
+                    cifar10_source: str = "auto") -> Path:
+    """Fetch, verify and convert ``name`` into ``<data_dir>/<name>/<name>.pt`` (+ a ``.json`` summary).
+
+    CIFAR-10 sources (``cifar10_source``): ``official`` (official pickles/archive: mirrors, then download),
+    ``jpeg`` (the JPEG image-folder copy in a mirror), ``auto`` (official from a mirror, else the JPEG copy from a
+    mirror, else the official download). Nothing is written unless the whole dataset verified and converted.
+    """
+    out = dataset_path(name, data_dir)
+    raw_dir = out.parent / "raw"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    if name in ("mnist", "fashion_mnist"):
+        d = _idx_dataset(name, raw_dir, mirrors, download, problems)
+    elif name == "cifar10":
+        if cifar10_source not in ("auto", "official", "jpeg"):
+            raise ValueError(f"data.cifar10_source: {cifar10_source!r} is not one of auto, official, jpeg")
+        d = None
+        if cifar10_source in ("auto", "official"):
+            d = _cifar_official(raw_dir, mirrors, download=False, problems=problems)
+        if d is None and cifar10_source in ("auto", "jpeg"):
+            d = _cifar_jpeg(mirrors, problems)
+        if d is None and cifar10_source in ("auto", "official") and download:
+            d = _cifar_official(raw_dir, (), download=True, problems=problems)
+        if d is None:
+            raise DataError("cifar10: no verified source found:\n  " + "\n  ".join(problems))
+    else:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
+    for p in problems:
+        _log(f"note: {p}")
+    d["name"] = name
+    with atomic_path(out) as tmp:
+        torch.save(d, tmp)
+    summary = {
+        "name": name, "variant": d["variant"], "source": d["source"],
+        "train_shape": list(d["train_x"].shape), "test_shape": list(d["test_x"].shape),
+        "train_label_counts": torch.bincount(d["train_y"]).tolist(),
+        "test_label_counts": torch.bincount(d["test_y"]).tolist(),
+        "md5": md5sum(out),
+    }
+    write_text(json.dumps(summary, indent=2), out.with_suffix(".json"))
+    return out

@@ -1,0 +1,43 @@
+# isometry — rebuild every figure of the reproduced papers.
+#   snakemake --cores all                          quick scale (default config/config.yaml)
+#   snakemake --cores all --configfile config/paper.yaml   paper scale (GPU)
+#   snakemake -n                                   show the DAG
+#   snakemake data/mnist/mnist.pt                  fetch + verify + convert one dataset
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/saxe2014.smk"
+include: "workflow/rules/sussillo2014.smk"
+include: "workflow/rules/pennington2017.smk"
+include: "workflow/rules/xiao2018.smk"
+include: "workflow/rules/extras.smk"
+
+
+rule all:
+    input:
+        expand(dataset_file("{name}"), name=["mnist", "fashion_mnist", "cifar10"]),
+        paper_targets,
+        "results/checks.csv",
+    default_target: True
+
+
+rule checks:
+    input:
+        paper_checks,
+    output:
+        "results/checks.csv",
+    params:
+        inputs=lambda wildcards, input: cli_inputs(input),
+    log:
+        "logs/checks.log",
+    conda:
+        "environment.yml"
+    shell:
+        "python -m isometry merge-checks {params.inputs} --output {output} > {log} 2>&1"

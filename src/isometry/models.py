@@ -1,0 +1,216 @@
+"""Ensemble-aware networks: E same-shape networks whose weights are stacked on a leading dimension.
+
+The model protocol (every model the engine trains follows it; ``cnn.py`` and ``rnn.py`` too)
+=================================================================================================
+
+::
+
+    class EnsembleModel(nn.Module):
+        E: int                          # ensemble size: every parameter has shape (E, ...)
+        input_shape: tuple[int, ...]    # one example, e.g. (1, 28, 28); forward() uses it to tell shared from
+                                        # per-member batches
+        def forward(self, x) -> Tensor
+            # x (B, *input_shape)     : one batch shared by all members, or
+            # x (E, B, *input_shape)  : one batch per member
+            # -> outputs (E, B, K)     (logits for classification)
+        def reset_parameters(self, members: list[Member], generators: list[torch.Generator]) -> list[float]
+            # member i's weights are drawn ONLY from generators[i] (a CPU generator), with the scheme
+            # isometry.init.get_initializer(members[i].init) applied to the member's slice w[i] of each stacked
+            # weight, layer="input" | "hidden" | "readout"; biases are zero (sigma_b2 == 0) or N(0, sigma_b2),
+            # drawn from the same generator right after the weight of their layer. Returns the effective
+            # sigma_w2 per member (what the scheme reports; goes into the run CSV).
+            # Called while the model is on the CPU (the engine moves it to the device afterwards), so a member's
+            # init does not depend on the device or on which other members share the ensemble.
+        def layer_weights(self) -> list[Tensor]
+            # the stacked weights (E, ...) in forward order (regularizers, measurements)
+        def lr_multipliers(self) -> dict[str, float | Tensor]
+            # optional per-parameter learning-rate factors, keyed by parameter name (named_parameters()),
+            # float or (E,) tensor; missing names mean 1. Default {}.
+        def describe(self) -> dict
+            # the shape columns of the run CSV: {"nonlinearity": ..., "depth": ..., "width": ...}
+
+Parameter names and layouts are free, but every parameter must have E as its dim 0 and the members must not
+interact (member i's outputs depend only on slice i of each parameter and on member i's inputs): the engine's
+per-member divergence masking and per-member optimizers rely on it. Parameters are modified IN PLACE only (the
+engine's optimizer keeps them as views into one flat (E, P) buffer); to set custom initial weights (e.g. Saxe's
+greedy pre-training), copy into them under ``torch.no_grad()`` after ``reset_parameters`` (see engine.train's
+``init_hook``).
+
+Conventions of the MLP here
+---------------------------
+``depth`` = number of nonlinear (hidden) layers = number of weight matrices before the readout. The network is::
+
+    h_1 = W_1 x + b_1                 (layer="input",  W_1: (E, width, in_features))
+    h_l = W_l phi(h_{l-1}) + b_l      (layer="hidden", l = 2..depth)
+    y   = W_out phi(h_depth) + b_out  (layer="readout", W_out: (E, K, width))
+
+so there are depth + 1 weight matrices in all. ``nonlinearity="linear"`` gives a deep linear network (Saxe 2014).
+``crelu`` (concatenated ReLU, [relu(h), relu(-h)]) doubles the feature dimension: the layer after a CReLU has
+fan-in 2*width. With ``crelu_matched=True`` the pre-activation width is round(width / sqrt(2)), so that a hidden
+weight (w', 2w') has about as many parameters as the (width, width) one of the ReLU network.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import Tensor, nn
+
+from isometry.nonlinearities import torch_phi
+from isometry.spec import Member
+
+MLP_NONLINEARITIES = ("linear", "relu", "tanh", "hard_tanh", "erf", "crelu")
+
+
+@runtime_checkable
+class EnsembleModel(Protocol):
+    """The protocol above, for type checks (``isinstance(model, EnsembleModel)``)."""
+
+    E: int
+    input_shape: tuple[int, ...]
+
+    def forward(self, x: Tensor) -> Tensor: ...
+    def reset_parameters(self, members: list[Member], generators: list[torch.Generator]) -> list[float]: ...
+    def layer_weights(self) -> list[Tensor]: ...
+    def lr_multipliers(self) -> dict: ...
+    def describe(self) -> dict: ...
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# helpers shared by ensemble models (cnn.py / rnn.py may use them)
+
+def get_scheme(name: str):
+    """The init scheme ``name`` from ``isometry.init`` (imported lazily)."""
+    from isometry.init import get_initializer
+    return get_initializer(name)
+
+
+def init_member_(weight: Tensor, bias: Tensor | None, i: int, member: Member, generator: torch.Generator, *,
+                 nonlinearity: str, layer: str, scheme=None) -> float:
+    """Initialize member ``i``'s slice of a stacked weight (and bias) in place; returns the effective sigma_w2.
+
+    The weight is drawn first, then the bias (N(0, sigma_b2) or zero), both from ``generator`` only.
+    """
+    scheme = scheme if scheme is not None else get_scheme(member.init)
+    with torch.no_grad():
+        s2 = scheme(weight[i], sigma_w2=member.sigma_w2, sigma_b2=member.sigma_b2, nonlinearity=nonlinearity,
+                    layer=layer, generator=generator)
+        if bias is not None:
+            if member.sigma_b2 > 0:
+                b = torch.randn(bias[i].shape, generator=generator, dtype=bias.dtype, device=generator.device)
+                bias[i].copy_(b * math.sqrt(member.sigma_b2))
+            else:
+                bias[i].zero_()
+    return float(s2) if s2 is not None else float("nan")
+
+
+def split_batch(x: Tensor, input_shape: tuple[int, ...]) -> tuple[bool, Tensor]:
+    """(shared, x): shared=True for a (B, *input_shape) batch, False for a per-member (E, B, *input_shape) one."""
+    n = len(input_shape)
+    if x.dim() == n + 1:
+        return True, x
+    if x.dim() == n + 2:
+        return False, x
+    raise ValueError(f"input of shape {tuple(x.shape)} does not match input_shape {input_shape} "
+                     "(expected (B, *input_shape) or (E, B, *input_shape))")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+
+class EnsembleMLP(nn.Module):
+    """E fully connected networks of one shape, weights (E, out, in), applied with ``torch.baddbmm``.
+
+    Parameters are ``weights.{l}`` (E, out, in) and, unless ``bias=False``, ``biases.{l}`` (E, out),
+    l = 0..depth (the last one is the readout).
+    """
+
+    def __init__(self, E: int, input_shape, num_outputs: int, *, depth: int, width: int,
+                 nonlinearity: str = "tanh", bias: bool = True, crelu_matched: bool = False,
+                 lr_mults: dict | None = None):
+        super().__init__()
+        if nonlinearity not in MLP_NONLINEARITIES:
+            raise ValueError(f"unknown nonlinearity {nonlinearity!r}; known: {', '.join(MLP_NONLINEARITIES)}")
+        if depth < 1:
+            raise ValueError("depth must be >= 1")
+        self.E, self.depth, self.width, self.nonlinearity = int(E), int(depth), int(width), nonlinearity
+        self.input_shape = tuple(input_shape) if not isinstance(input_shape, int) else (int(input_shape),)
+        self.in_features = math.prod(self.input_shape)
+        self.num_outputs = int(num_outputs)
+        self.crelu_matched = crelu_matched
+        crelu = nonlinearity == "crelu"
+        pre = round(width / math.sqrt(2)) if (crelu and crelu_matched) else width   # pre-activation width
+        post = 2 * pre if crelu else pre                                             # features after phi
+        self._phi = (lambda h: torch.cat([torch.relu(h), torch.relu(-h)], dim=-1)) if crelu \
+            else torch_phi(nonlinearity)
+        dims = [(pre, self.in_features)] + [(pre, post)] * (depth - 1) + [(self.num_outputs, post)]
+        self.weights = nn.ParameterList([nn.Parameter(torch.zeros(E, o, i)) for o, i in dims])
+        self.biases = nn.ParameterList([nn.Parameter(torch.zeros(E, o)) for o, _ in dims]) if bias else None
+        self._lr_mults = dict(lr_mults or {})
+
+    # -- protocol ------------------------------------------------------------------------------------------------
+    def forward(self, x: Tensor) -> Tensor:
+        shared, x = split_batch(x, self.input_shape)
+        h = x.flatten(-len(self.input_shape))                           # (B, in) or (E, B, in)
+        last = len(self.weights) - 1
+        for l, w in enumerate(self.weights):
+            wt = w.transpose(1, 2)                                      # (E, in, out)
+            if l == 0 and shared:
+                h = torch.matmul(h, wt)                                 # (B, in) @ (E, in, out) -> (E, B, out)
+                if self.biases is not None:
+                    h = h + self.biases[0].unsqueeze(1)
+            elif self.biases is not None:
+                h = torch.baddbmm(self.biases[l].unsqueeze(1), h, wt)  # (E, 1, out) + (E, B, in) @ (E, in, out)
+            else:
+                h = torch.bmm(h, wt)
+            if l < last:
+                h = self._phi(h)
+        return h
+
+    def reset_parameters(self, members: list[Member], generators: list[torch.Generator]) -> list[float]:
+        if len(members) != self.E or len(generators) != self.E:
+            raise ValueError(f"need {self.E} members and generators, got {len(members)} and {len(generators)}")
+        last = len(self.weights) - 1
+        out = []
+        for i, (m, g) in enumerate(zip(members, generators)):
+            scheme = get_scheme(m.init)
+            s2 = []
+            for l, w in enumerate(self.weights):
+                layer = "input" if l == 0 else ("readout" if l == last else "hidden")
+                b = self.biases[l] if self.biases is not None else None
+                s2.append(init_member_(w, b, i, m, g, nonlinearity=self.nonlinearity, layer=layer, scheme=scheme))
+            hidden = s2[1:last] or s2[:1]          # report the hidden layers' value (the input's if depth == 1)
+            out.append(hidden[0])
+        return out
+
+    def layer_weights(self) -> list[Tensor]:
+        return list(self.weights)
+
+    def lr_multipliers(self) -> dict:
+        return dict(self._lr_mults)
+
+    def describe(self) -> dict:
+        return {"nonlinearity": self.nonlinearity, "depth": self.depth, "width": self.width}
+
+    # -- conveniences --------------------------------------------------------------------------------------------
+    def member_state(self, i: int) -> dict[str, Tensor]:
+        """Member i's parameters (copies), keyed like ``named_parameters()``."""
+        return {k: p[i].detach().clone() for k, p in self.named_parameters()}
+
+    def extra_repr(self) -> str:
+        return (f"E={self.E}, input_shape={self.input_shape}, depth={self.depth}, width={self.width}, "
+                f"nonlinearity={self.nonlinearity!r}, bias={self.biases is not None}")
+
+
+def build_model(kind: str, E: int, input_shape, num_outputs: int, **shape) -> nn.Module:
+    """Model factory used by the CLI / sweeps: ``kind`` in mlp | cnn | rnn (the latter two from cnn.py / rnn.py)."""
+    if kind == "mlp":
+        return EnsembleMLP(E, input_shape, num_outputs, **shape)
+    if kind == "cnn":
+        from isometry.cnn import EnsembleCNN
+        return EnsembleCNN(E, input_shape, num_outputs, **shape)
+    if kind == "rnn":
+        from isometry.rnn import EnsembleRNN
+        return EnsembleRNN(E, input_shape, num_outputs, **shape)
+    raise ValueError(f"unknown model kind {kind!r}; known: mlp, cnn, rnn")

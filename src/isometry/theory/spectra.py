@@ -1,0 +1,449 @@
+"""Free-probability spectrum of J J^T for deep random networks (Pennington, Schoenholz & Ganguli 2017, "PSG").
+
+The input-output Jacobian of an L-layer network h^l = W^l x^{l-1} + b^l, x^l = phi(h^l) is
+
+    J = dx^L/dx^0 = prod_{l=L..1} D^l W^l,    D^l = diag(phi'(h^l)).
+
+With every pre-activation at the fixed point q* (h ~ N(0, q*)) and N -> infinity, the D^l and W^l are asymptotically
+free and PSG eq. (12) gives the S-transform of the squared singular values lambda = s^2 of J:
+
+    S_{JJ^T}(z) = S_{WW^T}(z)^L  S_{D^2}(z)^L,                                   (PSG eq. 12)
+    S_{WW^T}(z) = 1 / (sigma_w^2 (1 + z))   (Gaussian W_ij ~ N(0, sigma_w^2/N)),
+    S_{WW^T}(z) = 1 / sigma_w^2             (W = sigma_w * Haar orthogonal).
+
+Conventions (PSG section 2.2): for a spectral measure rho,
+    G(zeta) = int rho(x) / (zeta - x) dx            (Stieltjes / Green's function; density = -Im G(x + i0) / pi)
+    M(zeta) = zeta G(zeta) - 1 = int rho(x) x / (zeta - x) dx   (moment generating function)
+    S(z)    = (1 + z) / (z M^{-1}(z))                (S-transform)
+so the M-transform of JJ^T solves the functional equation  M^{-1}(z) = (1 + z) / (z S_{JJ^T}(z)).
+
+D^2 (the law of d = phi'(h)^2, h ~ N(0, q*)) enters through its own M-transform M_D(w) = E[d / (w - d)]:
+with w = M_D^{-1}(z) one has S_{D^2}(z) = (1 + z)/(z w), and the equation for JJ^T becomes, in log form,
+
+    Gaussian:    log zeta = log(1+z) + (L-1) log z + L log(sigma_w^2 w),               z = M_D(w)
+    orthogonal:  log zeta = -(L-1) log(1+z) + (L-1) log z + L log(sigma_w^2 w),         z = M_D(w)
+
+Two routes are implemented for the law of D^2:
+
+* ``"closed"`` (linear, relu, hard_tanh): d is Bernoulli(p) with p = 1 (linear), 1/2 (relu), erf(1/sqrt(2 q*))
+  (hard-tanh), so M_D(w) = p/(w - 1), w = 1 + p/z, S_{D^2}(z) = (1+z)/(z+p), and the unknown is z itself;
+* ``"numerical"`` (any nonlinearity; the only one for tanh and erf): the law of d is discretised by Gauss-Hermite
+  quadrature (``isometry.theory.quadrature``), M_D(w) is the finite sum sum_i a_i d_i / (w - d_i) at complex w,
+  and the equation is solved for w (i.e. M_D is inverted numerically inside the solve).
+
+Solver. For every requested lambda, the equation is solved at zeta = lambda (1 + i t) by Newton's method in the log of
+the unknown (u = log z or u = log w), continued from t ~ 10 * edge / lambda (where M ~ m1 / zeta is an excellent start)
+geometrically down to t = 1e-10: a homotopy in the imaginary part that never leaves the physical sheet (z stays in
+the lower half plane, w in the upper one; the logs use branch cuts on the opposite imaginary half-axes). All
+lambdas are solved simultaneously (vectorised), so 500 points at L = 128 take well under a second. The continuous
+density is -Im[G(zeta) - sum_atoms m_a/(zeta - a)] / pi with G = (1 + M)/zeta.
+
+Atoms. JJ^T has an atom at 0 of mass P(d = 0) (relu: 1/2, hard-tanh: 1 - p). For orthogonal weights an atom of
+d at v > 0 with mass m gives an atom of JJ^T at (sigma_w^2 v)^L of mass max(0, L m - (L - 1)) (free multiplicative
+convolution of atoms, Bercovici-Voiculescu); e.g. orthogonal linear nets are exactly isometric (all mass at
+sigma_w^{2L}) and orthogonal hard-tanh nets with p > 1 - 1/L keep a fraction of exactly-unit singular values.
+
+Known limitations (see also ``jacobian_density``):
+* the numerical route discretises the law of d; near lambdas whose subordinated w comes close to the real support
+  of d (depth 1, orthogonal weights) the density shows the quadrature's discreteness. For L >= 2 w stays well inside
+  the upper half plane and 201 nodes are plenty (tests compare with n = 801).
+* densities at lambda <= 0 are returned as 0 (the continuous part lives on lambda > 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import special
+from scipy.optimize import minimize_scalar
+
+from isometry.nonlinearities import check as _check_nl
+from isometry.nonlinearities import dphi, phi
+from isometry.theory.quadrature import hermite_nodes
+
+WEIGHTS = ("gaussian", "orthogonal")
+CLOSED_FORM = ("linear", "relu", "hard_tanh")
+
+#: final relative imaginary part of zeta = lambda (1 + i t); the density is smoothed on a relative scale ~ this.
+T_FINAL = 1e-10
+#: Gauss-Hermite nodes used to discretise the law of d = phi'(h)^2 in the numerical route.
+N_QUAD = 201
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# parameters
+
+
+def _meanfield():
+    from isometry.theory import meanfield  # lazy: written concurrently
+
+    return meanfield
+
+
+def resolve_parameters(nl: str, q_star: float | None, sigma_w2: float | None = None,
+                       sigma_b2: float | None = None) -> tuple[float, float, float]:
+    """(sigma_w2, sigma_b2, q_star) for a spectrum request.
+
+    * ``sigma_w2`` and ``sigma_b2`` given: used as is; ``q_star`` (if None) is their fixed point
+      (``meanfield.q_star``). Linear nets have no finite fixed point away from (1, 0); there q_star only sets the
+      input scale and does not enter the spectrum.
+    * otherwise: the critical point of ``nl`` with fixed point ``q_star`` (``meanfield.critical_point``).
+    """
+    _check_nl(nl)
+    if sigma_w2 is not None:
+        sb2 = 0.0 if sigma_b2 is None else float(sigma_b2)
+        if q_star is None:
+            if nl in ("linear", "relu"):
+                q_star = 1.0  # irrelevant for the spectrum: D^2 does not depend on q* for homogeneous phi
+            else:
+                q_star = float(_meanfield().q_star(nl, float(sigma_w2), sb2))
+        return float(sigma_w2), sb2, float(q_star)
+    if q_star is None:
+        raise ValueError("give q_star (critical point) or sigma_w2 (and sigma_b2)")
+    if sigma_b2 is not None:
+        raise ValueError("sigma_b2 without sigma_w2: give both, or neither to sit at the critical point of q_star")
+    sw2, sb2 = _meanfield().critical_point(nl, float(q_star))
+    return float(sw2), float(sb2), float(q_star)
+
+
+def bernoulli_p(nl: str, q_star: float) -> float:
+    """P(phi'(h)^2 = 1) for the piecewise-linear nonlinearities (PSG: p(q*) = erf(1/sqrt(2 q*)) for hard-tanh)."""
+    _check_nl(nl)
+    if nl == "linear":
+        return 1.0
+    if nl == "relu":
+        return 0.5
+    if nl == "hard_tanh":
+        return float(special.erf(1.0 / math.sqrt(2.0 * q_star))) if q_star > 0 else 1.0
+    raise ValueError(f"{nl} has no Bernoulli D^2; use the numerical route")
+
+
+@lru_cache(maxsize=64)
+def _d2_quadrature(nl: str, q_star: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    z, a = hermite_nodes(n)
+    d = dphi(nl)(math.sqrt(max(q_star, 0.0)) * z) ** 2
+    # merge equal values (symmetric nodes for even phi'^2; the 0/1 plateaus of relu and hard-tanh)
+    vals, inv = np.unique(np.round(d, 15), return_inverse=True)
+    mass = np.bincount(inv, weights=a)
+    vals.setflags(write=False)
+    mass.setflags(write=False)
+    return vals, mass
+
+
+def d2_distribution(nl: str, q_star: float, n: int = N_QUAD) -> tuple[np.ndarray, np.ndarray]:
+    """Discrete (Gauss-Hermite) law of d = phi'(h)^2, h ~ N(0, q*): sorted values and masses (summing to 1)."""
+    _check_nl(nl)
+    return _d2_quadrature(nl, float(q_star), int(n))
+
+
+def d2_moments(nl: str, q_star: float, n: int = 401) -> tuple[float, float]:
+    """(E[d], E[d^2]) of d = phi'(h)^2; exact for the piecewise-linear nonlinearities."""
+    if nl in CLOSED_FORM:
+        p = bernoulli_p(nl, q_star)
+        return p, p
+    v, m = d2_distribution(nl, q_star, n)
+    return float(np.sum(m * v)), float(np.sum(m * v * v))
+
+
+def s_transform_d2(nl: str, q_star: float, z, method: str = "numerical", n: int = N_QUAD) -> np.ndarray:
+    """S_{D^2}(z) at complex z (small |z| / lower half plane), closed form or by numerical inversion of M_D.
+
+    closed (Bernoulli p): S(z) = (1 + z)/(z + p). numerical: S = (1+z)/(z w) with M_D(w) = z solved by Newton,
+    continued from z ~ 0 (w ~ E[d]/z) along the ray t z, t: 1e-3 -> 1.
+    """
+    z = np.asarray(z, dtype=complex)
+    if method == "closed":
+        p = bernoulli_p(nl, q_star)
+        return (1 + z) / (z + p)
+    vals, mass = d2_distribution(nl, q_star, n)
+    md = mass * vals
+    m1 = md.sum()
+    m2 = (md * vals).sum()
+    zf = z.ravel()
+    w = m1 / (1e-3 * zf) + m2 / m1
+    for t in np.geomspace(1e-3, 1.0, 40):
+        zt = t * zf
+        for _ in range(50):
+            diff = w[:, None] - vals[None, :]
+            f = (md / diff).sum(1) - zt
+            df = -(md / diff**2).sum(1)
+            step = f / df
+            w = w - step
+            if np.all(np.abs(step) <= 1e-13 * np.abs(w)):
+                break
+    w = w.reshape(z.shape)
+    return (1 + z) / (z * w)
+
+
+@dataclass(frozen=True)
+class SpectrumModel:
+    """Everything the solver needs: depth, weights, sigma_w^2 and the law of d (closed p or discrete values)."""
+
+    nl: str
+    weights: str
+    depth: int
+    sigma_w2: float
+    sigma_b2: float
+    q_star: float
+    route: str  # "closed" | "numerical"
+    p: float = 1.0  # closed route
+    vals: np.ndarray | None = None  # numerical route: positive values of d ...
+    mass: np.ndarray | None = None  # ... and their masses
+    mass0: float = 0.0  # P(d = 0)
+
+    @property
+    def m1_d(self) -> float:
+        return self.p if self.route == "closed" else float(np.sum(self.mass * self.vals))
+
+    @property
+    def m2_d(self) -> float:
+        return self.p if self.route == "closed" else float(np.sum(self.mass * self.vals**2))
+
+    @property
+    def chi(self) -> float:
+        return self.sigma_w2 * self.m1_d
+
+
+def make_model(nl: str, weights: str, depth: int, q_star: float | None = None, *, sigma_w2: float | None = None,
+               sigma_b2: float | None = None, method: str | None = None, n_quad: int = N_QUAD) -> SpectrumModel:
+    """Resolve parameters and the law of D^2. ``method``: None (closed where available), "closed", "numerical"."""
+    _check_nl(nl)
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
+    depth = int(depth)
+    if depth < 1:
+        raise ValueError("depth must be >= 1")
+    sw2, sb2, q = resolve_parameters(nl, q_star, sigma_w2, sigma_b2)
+    if method is None:
+        method = "closed" if nl in CLOSED_FORM else "numerical"
+    if method == "closed":
+        p = bernoulli_p(nl, q)
+        return SpectrumModel(nl, weights, depth, sw2, sb2, q, "closed", p=p, mass0=1.0 - p)
+    if method != "numerical":
+        raise ValueError(f"method must be 'closed' or 'numerical', got {method!r}")
+    v, m = d2_distribution(nl, q, n_quad)
+    zero = v <= 0.0
+    return SpectrumModel(nl, weights, depth, sw2, sb2, q, "numerical", vals=v[~zero].copy(), mass=m[~zero].copy(),
+                         mass0=float(m[zero].sum()))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the functional equation
+
+
+def _log_lower(x):
+    """log with the branch cut on the positive imaginary axis (arg in (-3pi/2, pi/2]): for lower-half-plane values."""
+    a = np.angle(x)
+    a = np.where(a > 0.5 * np.pi, a - 2 * np.pi, a)
+    return np.log(np.abs(x)) + 1j * a
+
+
+def _equation(model: SpectrumModel, u):
+    """Return (F(u) + log zeta, dF/du, z) for unknown u (log z closed route, log w numerical route)."""
+    L = model.depth
+    ls = math.log(model.sigma_w2)
+    gauss = model.weights == "gaussian"
+    if model.route == "closed":
+        z = np.exp(u)
+        p = model.p
+        opz = 1 + z
+        zp = z + p
+        if gauss:
+            f = _log_lower(opz) - u + L * (ls + _log_lower(zp))
+            df = z / opz - 1 + L * z / zp
+        else:
+            f = -(L - 1) * _log_lower(opz) - u + L * (ls + _log_lower(zp))
+            df = -(L - 1) * z / opz - 1 + L * z / zp
+        return f, df, z
+    w = np.exp(u)
+    diff = w[:, None] - model.vals[None, :]
+    t = (model.mass * model.vals)[None, :] / diff
+    z = t.sum(1)
+    dz = -w * (t / diff).sum(1)
+    opz = 1 + z
+    if gauss:
+        f = _log_lower(opz) + (L - 1) * _log_lower(z) + L * (ls + u)
+        df = dz * (1 / opz + (L - 1) / z) + L
+    else:
+        f = -(L - 1) * _log_lower(opz) + (L - 1) * _log_lower(z) + L * (ls + u)
+        df = dz * ((L - 1) / z - (L - 1) / opz) + L
+    return f, df, z
+
+
+def _u_from_z(model: SpectrumModel, z):
+    """Initial unknown from an approximate z = M_{JJ^T}(zeta)."""
+    if model.route == "closed":
+        return np.log(z)
+    m1 = model.m1_d
+    m2 = model.m2_d
+    return np.log(m1 / z + m2 / m1)  # w = M_D^{-1}(z) ~ m1/z + m2/m1 for small z
+
+
+def _clamp(model: SpectrumModel, u):
+    im = u.imag
+    im = np.clip(im, -np.pi, 0.0) if model.route == "closed" else np.clip(im, 0.0, np.pi)
+    return u.real + 1j * im
+
+
+def _newton(model: SpectrumModel, u, logzeta, *, tol=1e-11, maxit=40, max_step=1.0):
+    conv = np.zeros(u.shape, bool)
+    for _ in range(maxit):
+        f, df, _ = _equation(model, u)
+        r = f - logzeta
+        step = r / df
+        a = np.abs(step)
+        step = step * np.minimum(1.0, max_step / np.maximum(a, 1e-300))
+        u = _clamp(model, u - step)
+        conv = np.abs(r) < tol * max(1.0, model.depth)
+        if conv.all():
+            break
+    f, _, z = _equation(model, u)
+    conv = np.abs(f - logzeta) < 1e-8 * max(1.0, model.depth)
+    return u, z, conv
+
+
+def solve_m_transform(model: SpectrumModel, lam, *, t_final: float = T_FINAL, decades_per_stage: float = 0.25):
+    """M_{JJ^T}(zeta) at zeta = lam (1 + i t_final) for lam > 0, by Newton continuation in t (see module doc).
+
+    Returns (zeta, z, converged).
+    """
+    lam = np.asarray(lam, dtype=float)
+    edge = spectral_edge_model(model)
+    scale = max(edge, model.chi**model.depth)
+    t0 = 10.0 * np.maximum(scale, lam) / lam
+    n_st = int(math.ceil(np.max(np.log10(t0 / t_final)) / decades_per_stage))
+    n_st = max(n_st, 4)
+    zeta = lam * (1 + 1j * t0)
+    m1 = model.chi**model.depth
+    u = _clamp(model, _u_from_z(model, m1 / zeta + 0j))
+    conv = np.ones(lam.shape, bool)
+    for k in range(n_st + 1):
+        s = k / n_st
+        t = t0 ** (1 - s) * t_final**s
+        zeta = lam * (1 + 1j * t)
+        u, z, conv = _newton(model, u, np.log(zeta))
+    return zeta, z, conv
+
+
+def atoms_of(model: SpectrumModel) -> list[tuple[float, float]]:
+    """Atoms (location, mass) of the spectral measure of JJ^T (see module doc)."""
+    L = model.depth
+    out = []
+    if model.mass0 > 1e-15:
+        out.append((0.0, float(model.mass0)))
+    if model.weights == "orthogonal":
+        if model.route == "closed":
+            cand = [(1.0, model.p)]
+        else:
+            cand = list(zip(model.vals.tolist(), model.mass.tolist()))
+        for v, m in cand:
+            mass = L * m - (L - 1)
+            if mass > 1e-15:
+                out.append((float((model.sigma_w2 * v) ** L), float(mass)))
+    return out
+
+
+def density_model(model: SpectrumModel, lam, **kw):
+    lam = np.asarray(lam, dtype=float)
+    dens = np.zeros(lam.shape)
+    atoms = atoms_of(model)
+    if sum(m for _, m in atoms) >= 1 - 1e-12:
+        return dens, atoms
+    pos = lam > 0
+    if pos.any():
+        lp = lam[pos].ravel()
+        zeta, z, conv = solve_m_transform(model, lp, **kw)
+        g = (1 + z) / zeta
+        for a, m in atoms:
+            g = g - m / (zeta - a)
+        rho = np.maximum(-g.imag / np.pi, 0.0)
+        rho[~conv] = np.nan
+        dens[pos] = rho.reshape(lam[pos].shape)
+    return dens, atoms
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# edge and moments
+
+
+def _lam_real(model: SpectrumModel, s):
+    """log lambda on the real branch outside the support, parametrised by s = log z (closed) or
+    s = log(w / max d - 1) (numerical)."""
+    s = np.asarray(s, dtype=float)
+    if model.route == "closed":
+        u = s + 0j
+    else:
+        vmax = model.vals.max()
+        u = np.log(vmax * (1 + np.exp(s))) + 0j
+    f, _, _ = _equation(model, np.atleast_1d(u))
+    return f.real
+
+
+def spectral_edge_model(model: SpectrumModel) -> float:
+    atoms = atoms_of(model)
+    top_atom = max((a for a, _ in atoms), default=0.0)
+    if sum(m for _, m in atoms) >= 1 - 1e-12:
+        return top_atom
+    grid = np.linspace(-40.0, 40.0, 801)
+    vals = _lam_real(model, grid)
+    i = int(np.argmin(vals))
+    lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    if hi > lo:
+        res = minimize_scalar(lambda s: float(_lam_real(model, s)[0]), bounds=(lo, hi), method="bounded",
+                              options={"xatol": 1e-10})
+        best = min(res.fun, vals[i])
+    else:
+        best = vals[i]
+    return max(float(np.exp(best)), top_atom)
+
+
+def jacobian_density(nl: str, weights: str, depth: int, q_star: float | None, lam, *,
+                     sigma_w2: float | None = None, sigma_b2: float | None = None, method: str | None = None,
+                     n_quad: int = N_QUAD):
+    """Density of lambda = s^2 (squared singular values of J) on ``lam``, plus the atoms.
+
+    PSG eq. (12) solved as described in the module docstring. Returns ``(density, atoms)``: ``density`` has the
+    shape of ``lam`` and integrates to ``1 - sum(mass for _, mass in atoms)``; ``atoms`` is a list of
+    ``(location, mass)``. At criticality give ``q_star`` only (sigma_w2, sigma_b2 from
+    ``meanfield.critical_point``); or give ``sigma_w2`` and ``sigma_b2`` explicitly (q_star then defaults to their
+    fixed point). ``method``: None (closed form for linear/relu/hard_tanh, numerical S-transform for tanh/erf),
+    "closed" or "numerical". Points where Newton did not converge are NaN.
+    """
+    model = make_model(nl, weights, depth, q_star, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method,
+                       n_quad=n_quad)
+    return density_model(model, lam)
+
+
+def spectral_edge(nl: str, weights: str, depth: int, q_star: float | None = None, *, sigma_w2: float | None = None,
+                  sigma_b2: float | None = None, method: str | None = None, n_quad: int = N_QUAD) -> float:
+    """Largest lambda in the support of the spectrum of JJ^T (atoms included).
+
+    Outside the support M is real and M^{-1}(z) = (1+z)/(z S(z)) is real for z > 0; the edge is its minimum over
+    z > 0 (PSG section 2.3, "the maximal singular value"). Linear Gaussian: (L+1)^{L+1}/L^L.
+    """
+    model = make_model(nl, weights, depth, q_star, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method,
+                       n_quad=n_quad)
+    return spectral_edge_model(model)
+
+
+def jacobian_moments(nl: str, weights: str, depth: int, q_star: float | None = None, *,
+                     sigma_w2: float | None = None, sigma_b2: float | None = None, method: str | None = None,
+                     n_quad: int = N_QUAD) -> tuple[float, float]:
+    """(mean, variance) of lambda from the S-transform expansion S(z) = (1/m1)(1 - (var/m1^2) z + O(z^2)).
+
+    Relative variances add under free multiplication, so with chi = sigma_w^2 E[d]:
+        mean     = chi^L
+        variance = chi^{2L} L (s_W + s_D),   s_W = 1 (Gaussian), 0 (orthogonal),   s_D = E[d^2]/E[d]^2 - 1.
+    At criticality (chi = 1): linear Gaussian L; hard-tanh Gaussian L/p; orthogonal Bernoulli(p) L (1-p)/p.
+    """
+    model = make_model(nl, weights, depth, q_star, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method,
+                       n_quad=n_quad)
+    L = model.depth
+    m1, m2 = model.m1_d, model.m2_d
+    s_d = m2 / m1**2 - 1.0
+    s_w = 1.0 if model.weights == "gaussian" else 0.0
+    mean = model.chi**L
+    return float(mean), float(mean**2 * L * (s_w + s_d))
