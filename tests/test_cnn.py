@@ -1,0 +1,200 @@
+"""EnsembleCNN: grouped-conv ensembles equal per-member plain CNNs; critical delta-orthogonal signal propagation;
+checkpointing (same gradients, less memory); a 1000-layer vanilla tanh CNN trains."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import time
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from isometry.cnn import EnsembleCNN, variance_profile
+from isometry.models import EnsembleModel
+from isometry.spec import Member
+
+CRIT = dict(init="delta_orthogonal", sigma_w2=1.05, sigma_b2=2.01e-5)   # Xiao et al.'s critical tanh point
+
+
+def _members():
+    return [Member("a", seed=1, **CRIT),
+            Member("b", init="gaussian", sigma_w2=1.7, sigma_b2=0.05, seed=2),
+            Member("c", init="conv_orthogonal", sigma_w2=0.9, sigma_b2=0.0, seed=3)]
+
+
+def _reference(model: EnsembleCNN, e: int, x: torch.Tensor, params: dict) -> torch.Tensor:
+    """Member e as a plain (non-ensemble) CNN built from F.conv2d, on its own copies of the weights."""
+    p = model.kernel_size // 2
+
+    def conv(x, w, b, stride):
+        if model.padding == "circular":
+            return F.conv2d(F.pad(x, (p,) * 4, mode="circular"), w, b, stride=stride)
+        return F.conv2d(x, w, b, stride=stride, padding=p)
+
+    for i in range(model.n_down):
+        x = model.phi(conv(x, params[f"down_weights.{i}"], params[f"down_biases.{i}"], 2))
+    for l in range(model.depth):
+        x = model.phi(conv(x, params["hidden_weight"][l], params["hidden_bias"][l], 1))
+    return x.mean(dim=(2, 3)) @ params["readout_weight"].T + params["readout_bias"]
+
+
+@pytest.mark.parametrize("padding", ["circular", "zeros"])
+@pytest.mark.parametrize("shared", [True, False])
+def test_grouped_conv_equals_per_member_conv(padding, shared):
+    torch.manual_seed(0)
+    E, B = 3, 4
+    model = EnsembleCNN(E, (2, 12, 12), 5, channels=6, depth=3, n_down=2, padding=padding)
+    assert isinstance(model, EnsembleModel)
+    assert all(p.shape[0] == E for p in model.parameters())
+    s2 = model.reset_parameters(_members(), [torch.Generator().manual_seed(m.seed) for m in _members()])
+    assert s2 == pytest.approx([1.05, 1.7, 0.9])
+    x = torch.randn(B, 2, 12, 12) if shared else torch.randn(E, B, 2, 12, 12)
+    out = model(x)
+    assert out.shape == (E, B, 5)
+    r = torch.randn_like(out)
+    (out * r).sum().backward()
+    for e in range(E):
+        params = {k: v[e].detach().clone().requires_grad_() for k, v in model.named_parameters()}
+        ref = _reference(model, e, x if shared else x[e], params)
+        torch.testing.assert_close(out[e], ref, rtol=1e-5, atol=1e-5)
+        (ref * r[e]).sum().backward()
+        for k, v in model.named_parameters():
+            torch.testing.assert_close(v.grad[e], params[k].grad, rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_member_init_independent_of_ensemble():
+    """Member i's weights come from its own generator only: same draw alone or inside an ensemble."""
+    ms = _members()
+    big = EnsembleCNN(3, (3, 8, 8), 4, channels=4, depth=2, n_down=1)
+    big.reset_parameters(ms, [torch.Generator().manual_seed(m.seed) for m in ms])
+    one = EnsembleCNN(1, (3, 8, 8), 4, channels=4, depth=2, n_down=1)
+    one.reset_parameters(ms[1:2], [torch.Generator().manual_seed(ms[1].seed)])
+    for (k, a), (_, b) in zip(big.named_parameters(), one.named_parameters()):
+        torch.testing.assert_close(a[1], b[0], msg=k)
+
+
+def test_variance_profile_mixes_delta_and_uniform():
+    v = variance_profile(0.25)
+    assert float(v.sum()) == pytest.approx(1.0)
+    assert float(v[1, 1]) == pytest.approx(0.25 + 0.75 / 9)
+    assert float(v[0, 0]) == pytest.approx(0.75 / 9)
+    model = EnsembleCNN(1, (64, 8, 8), 2, channels=64, depth=4, n_down=1, delta_mix=0.6)
+    model.reset_parameters([Member("g", init="gaussian", sigma_w2=2.0, seed=0)])
+    w = model.hidden_weight.detach()[0]                    # (L, C, C, 3, 3)
+    emp = w.pow(2).mean(dim=(0, 1, 2)) * 64 / 2.0          # estimate of v_ij
+    torch.testing.assert_close(emp, variance_profile(0.6).float(), atol=0.01, rtol=0.1)
+
+
+def test_critical_delta_orthogonal_preserves_signal():
+    """Depth 50, circular padding: the critical delta-orthogonal tanh CNN keeps q^l at its fixed point and the
+    backpropagated signal O(1); ordered (sigma_w2=0.5) vanishes, chaotic (sigma_w2=4) explodes gradients."""
+    ms = [Member("crit", seed=1, **CRIT),
+          Member("ordered", init="gaussian", sigma_w2=0.5, sigma_b2=0.0, seed=2),
+          Member("chaotic", init="gaussian", sigma_w2=4.0, sigma_b2=0.0, seed=3)]
+    model = EnsembleCNN(3, (3, 16, 16), 10, channels=16, depth=50, n_down=1, padding="circular")
+    model.reset_parameters(ms)
+    torch.manual_seed(0)
+    x = torch.randn(3, 8, 3, 16, 16, requires_grad=True)
+    f, q = model.features(x, collect=True)
+    assert q.shape == (51, 3)
+    # q* of tanh at (1.05, 2.01e-5) is ~0.03; the critical member approaches it slowly and stays there
+    assert 5e-3 < q[-1, 0] < 0.2 and q[-10:, 0].max() / q[-10:, 0].min() < 1.5
+    assert q[-1, 1] < 1e-10
+    r = torch.randn_like(f)
+    (f * r).sum().backward()
+    gain = x.grad.pow(2).sum(dim=(1, 2, 3, 4)).sqrt() / r.view(8, 3, -1).pow(2).sum(dim=(0, 2)).sqrt()
+    assert 0.02 < gain[0] < 50
+    assert gain[1] < 1e-5
+    assert gain[2] > 1e2
+
+
+class _PeakMalloc(TorchDispatchMode):
+    """Peak bytes in use by glibc malloc (all arenas), sampled before and after every aten op."""
+
+    def __init__(self):
+        super().__init__()
+        lib = ctypes.CDLL(ctypes.util.find_library("c"))
+
+        class MallInfo2(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in
+                        ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                         "fordblks", "keepcost")]
+
+        lib.mallinfo2.restype = MallInfo2
+        self._info = lib.mallinfo2
+        self.base = self.peak = self.now()
+
+    def now(self) -> int:
+        i = self._info()
+        return i.uordblks + i.hblkhd
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.peak = max(self.peak, self.now())
+        out = func(*args, **(kwargs or {}))
+        self.peak = max(self.peak, self.now())
+        return out
+
+
+def _step_grads_and_peak(checkpoint):
+    model = EnsembleCNN(2, (3, 16, 16), 10, channels=16, depth=48, n_down=1, checkpoint=checkpoint)
+    model.reset_parameters([Member("a", seed=1, **CRIT), Member("b", seed=2, **CRIT)])
+    x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(1))
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel() * t.element_size())
+        return t
+
+    try:
+        with _PeakMalloc() as mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss = F.cross_entropy(model(x).flatten(0, 1), y.repeat(2))
+            loss.backward()
+        peak = mode.peak - mode.base
+    except (OSError, AttributeError):     # no glibc mallinfo2: fall back on the saved-tensor count
+        peak = None
+    return {k: p.grad.clone() for k, p in model.named_parameters()}, peak, sum(saved)
+
+
+def test_checkpointing_same_gradients_less_memory():
+    torch.set_num_threads(1)
+    g_full, peak_full, saved_full = _step_grads_and_peak(None)
+    g_ckpt, peak_ckpt, saved_ckpt = _step_grads_and_peak(True)      # segments of 7 layers
+    for k in g_full:
+        torch.testing.assert_close(g_ckpt[k], g_full[k], rtol=1e-5, atol=1e-7, msg=k)
+    act = 16 * 2 * 16 * 8 * 8 * 4                                    # one layer's activation, bytes
+    # without checkpointing every layer's activation is stored (>= 1 per layer); with it, only segment inputs
+    assert saved_full >= 48 * act
+    assert saved_ckpt < 0.25 * saved_full
+    if peak_full is not None:
+        assert peak_full > 40 * act
+        assert peak_ckpt < 0.6 * peak_full
+
+
+def test_1000_layer_critical_cnn_trains():
+    """A 1000-layer vanilla tanh CNN at Xiao's critical point (delta-orthogonal, sigma_w2=1.05,
+    sigma_b2=2.01e-5) fits a small batch: the loss decreases under plain SGD."""
+    t0 = time.time()
+    torch.manual_seed(0)
+    E, B = 2, 32
+    model = EnsembleCNN(E, (1, 8, 8), 4, channels=8, depth=1000, n_down=1, checkpoint=True)
+    model.reset_parameters([Member("a", seed=1, **CRIT), Member("b", seed=2, **CRIT)])
+    g = torch.Generator().manual_seed(0)
+    proto = torch.randn(4, 1, 8, 8, generator=g)
+    y = torch.randint(0, 4, (B,), generator=g)
+    x = proto[y] + 0.3 * torch.randn(B, 1, 8, 8, generator=g)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    losses = []
+    for _ in range(8):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x).flatten(0, 1), y.repeat(E), reduction="none").view(E, B).mean(1)
+        loss.sum().backward()
+        opt.step()
+        losses.append(loss.detach())
+    losses = torch.stack(losses)
+    assert torch.isfinite(losses).all()
+    assert (losses[-1] < 0.7 * losses[0]).all(), losses
+    assert time.time() - t0 < 60
