@@ -42,8 +42,8 @@ def run_snakemake(work, *targets, extra=(), timeout=900):
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2",
-           "--configfile", str(work / "tiny.yaml"), "--directory", str(work), *extra, *targets]
+    cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(REPO / "Snakefile"), "--cores", "2",
+           "--configfile", str(work / "tiny.yaml"), "--directory", str(work), *extra]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if r.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text()[-2000:]}" for p in sorted((work / "logs").rglob("*.log")))

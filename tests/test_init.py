@@ -57,7 +57,7 @@ def test_orthogonal_single(shape, gain):
 
 @pytest.mark.parametrize("shape", [(4, 9, 9), (3, 5, 11), (3, 11, 5), (2, 6, 3, 3, 3)])
 def test_orthogonal_ensemble_per_member_gain(shape):
-    gains = torch.linspace(0.5, 2.0, shape[0])
+    gains = torch.linspace(0.5, 2.0, shape[0])  # per-member gains as a (float32) tensor
     w = torch.empty(shape)
     I.orthogonal_(w, gains, generator=gen(1))
     for e in range(shape[0]):
@@ -140,7 +140,7 @@ def test_conv_norm_preservation(fn, k):
     # ... and a deep stack of them too (square channels), still norm-preserving
     h = torch.randn(4, 8, 8, 8, generator=gen(22))
     n0 = flat_norm(h)
-    for layer in range(8):
+    for layer in range(5):
         wl = torch.empty(8, 8, k, k)
         fn(wl, generator=gen(100 + layer))
         h = circular_conv(h, wl)
@@ -243,7 +243,7 @@ def test_stacked_equals_independent(fn, shape, has_gain):
     stacked = torch.empty(shape)
     kw = {}
     if has_gain:
-        kw = {"sigma_w" if fn is I.gaussian_ else "gain": torch.tensor(gains)}
+        kw = {"sigma_w" if fn is I.gaussian_ else "gain": gains}  # a sequence of per-member gains
     out = fn(stacked, generator=gens(seeds), **kw)
     assert out is stacked
     for e in range(E):
@@ -368,6 +368,18 @@ def test_simple_schemes(name, shape, default):
     assert torch.equal(w, w2)
 
 
+def test_scheme_on_member_views_of_stacked_parameter():
+    # the engine's use: one scheme call per member on views of a stacked (E, out, in) Parameter
+    p = torch.nn.Parameter(torch.zeros(3, 6, 6))
+    fn = I.get_initializer("orthogonal")
+    for e in range(3):
+        assert fn(p[e], sigma_w2=float(e + 1), generator=gen(e)) == e + 1
+    assert p.is_leaf and p.grad_fn is None
+    ref = torch.empty(3, 6, 6)
+    I.orthogonal_(ref, [math.sqrt(e + 1) for e in range(3)], generator=gens(range(3)))
+    assert torch.equal(p.detach(), ref)
+
+
 def test_xavier_scheme_returns_effective_sigma_w2():
     w = torch.empty(30, 10)
     assert I.get_initializer("xavier")(w, generator=gen(0)) == pytest.approx(2 * 10 / 40)
@@ -474,7 +486,8 @@ def test_random_walk_scheme():
 
 
 @pytest.mark.parametrize(
-    "name,shape", [("critical", (50, 40)), ("critical_orthogonal", (40, 40)), ("critical_delta_orthogonal", (8, 8, 3, 3))]
+    "name,shape",
+    [("critical", (50, 40)), ("critical_orthogonal", (40, 40)), ("critical_delta_orthogonal", (8, 8, 3, 3))],
 )
 def test_critical_schemes(name, shape):
     mf = pytest.importorskip("isometry.theory.meanfield")

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from typing import Callable, Sequence
 
 import numpy as np
@@ -236,24 +237,27 @@ def train(model, members: Sequence[Member], dataset: Dataset, *, steps: int, bat
     model.train()
     if 0 in log_set:
         log(0)
-    for step in range(1, steps + 1):
-        idx = order.next()
-        x, y = X[idx], Y[idx]                                            # (E, B, ...) or (B, ...)
-        with autocast():
-            out = model(x)
-        objective = loss_fn(out, y)
-        if regularizer is not None:
-            objective = objective + regularizer(model)
-        _mark_diverged(opt, diverged_at, ~torch.isfinite(objective), step)   # update `step` refused
-        opt.zero_grad()
-        torch.where(opt.active.view(-1), objective, 0.0).sum().backward()
-        factor = 1.0 if lr_schedule is None else lr_schedule(step - 1, order.epoch)
-        opt.step(factor)
-        if callback is not None:
-            callback(step, model, opt)
-        if step in log_set:
-            log(step)
-        bar.update(step)
+    with warnings.catch_warnings():      # params are views into the optimizer's flat buffer (optim.py)
+        warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
+        for step in range(1, steps + 1):
+            idx = order.next()
+            x = X.index_select(0, idx.reshape(-1)).view(*idx.shape, *X.shape[1:])   # (E, B, ...) or (B, ...)
+            y = Y.index_select(0, idx.reshape(-1)).view(idx.shape)
+            with autocast():
+                out = model(x)
+            objective = loss_fn(out, y)
+            if regularizer is not None:
+                objective = objective + regularizer(model)
+            _mark_diverged(opt, diverged_at, ~torch.isfinite(objective), step)   # update `step` refused
+            opt.zero_grad()
+            torch.where(opt.active.view(-1), objective, 0.0).sum().backward()
+            factor = 1.0 if lr_schedule is None else lr_schedule(step - 1, order.epoch)
+            opt.step(factor)
+            if callback is not None:
+                callback(step, model, opt)
+            if step in log_set:
+                log(step)
+            bar.update(step)
     bar.close()
 
     df = pd.DataFrame(rows)

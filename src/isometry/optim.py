@@ -72,6 +72,7 @@ class BatchedOptimizer:
         self.beta1, self.beta2, self.rms_momentum = self._coef(beta1), self._coef(beta2), self._coef(rms_momentum)
         self.grad_clip = None if grad_clip is None else self._coef(grad_clip)
         self.active = torch.ones(self.E, 1, dtype=torch.bool, device=self.device)
+        self._any_frozen = False
         self.t = 0
 
         # per-parameter learning-rate multipliers -> one (1 or E, P) tensor, or None when all are 1
@@ -119,7 +120,12 @@ class BatchedOptimizer:
 
     def freeze(self, mask: Tensor):
         """Stop the members where ``mask`` (E,) is True (cumulative, no host sync)."""
-        self.active &= ~mask.reshape(self.E, 1).to(self.device)
+        mask = mask.reshape(self.E, 1).to(self.device)
+        self.active &= ~mask
+        # On the CPU a look at the mask costs nothing: skip step()'s gradient masking while no member is frozen.
+        # On CUDA it would be a host sync per step, so there the masking always runs.
+        if self.device.type != "cpu" or bool(mask.any()):
+            self._any_frozen = True
 
     @property
     def frozen(self) -> Tensor:
@@ -133,7 +139,8 @@ class BatchedOptimizer:
         """One update. ``lr_factor``: a schedule's multiplicative factor, float or per-member (E,) tensor."""
         self.t += 1
         g, p = self.flat_grad, self.flat
-        g.masked_fill_(~self.active, 0.0)                # frozen members: no gradient ...
+        if self._any_frozen:
+            g.masked_fill_(~self.active, 0.0)            # frozen members: no gradient ...
         lr = self.lr * self.active                        # ... and no learning rate
         if isinstance(lr_factor, (int, float)):
             if lr_factor != 1.0:
@@ -184,6 +191,7 @@ class BatchedOptimizer:
     def load_state_dict(self, state: dict):
         self.t = int(state["t"])
         self.active.copy_(state["active"])
+        self._any_frozen = not bool(self.active.all())
         for k in ("buf", "exp_avg", "exp_avg_sq"):
             if k in state:
                 getattr(self, k).copy_(state[k])

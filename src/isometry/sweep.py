@@ -29,8 +29,9 @@ import pandas as pd
 from isometry.spec import Member
 
 MEMBER_FIELDS = tuple(f.name for f in fields(Member) if f.name != "extra")
-GROUP_KEYS = ("paper", "experiment", "model", "nonlinearity", "depth", "width", "bias", "dataset", "steps",
-              "batch_size", "loss", "optimizer")
+GROUP_KEYS = ("paper", "experiment", "model", "nonlinearity", "depth", "width", "bias", "crelu_matched", "channels",
+              "n_down", "kernel_size", "padding", "delta_mix", "hidden_size", "recurrent", "margin", "dataset",
+              "steps", "batch_size", "loss", "optimizer")
 
 
 @dataclass
@@ -51,7 +52,7 @@ def _hash(obj) -> str:
 def _slug(group: dict) -> str:
     short = {"nonlinearity": "", "depth": "d", "width": "w", "model": "", "optimizer": ""}
     parts = [f"{short[k]}{group[k]}" for k in ("model", "nonlinearity", "depth", "width", "optimizer") if k in group]
-    return re.sub(r"[^A-Za-z0-9_.]+", "_", "-".join(parts)) or "job"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts)) or "job"
 
 
 def _clean(v):
@@ -106,19 +107,27 @@ def find_job(jobs: list[Job], job_id: str) -> Job:
     raise KeyError(f"no job {job_id!r} in this sweep ({len(jobs)} jobs)")
 
 
-MODEL_KEYS = {"mlp": ("depth", "width", "nonlinearity", "bias", "crelu_matched")}
+# group keys passed to each model's constructor; "width" is the channel count / hidden size of cnn / rnn
+MODEL_KEYS = {"mlp": ("depth", "width", "nonlinearity", "bias", "crelu_matched"),
+              "cnn": ("depth", "channels", "n_down", "kernel_size", "nonlinearity", "padding", "delta_mix"),
+              "rnn": ("hidden_size", "nonlinearity", "recurrent", "margin")}
+WIDTH_ALIAS = {"cnn": "channels", "rnn": "hidden_size"}
 TRAIN_KEYS = ("steps", "batch_size", "loss", "paper", "experiment")
 
 
 def run_job(job: Job, dataset, **train_kw) -> pd.DataFrame:
-    """Build the job's model (models.build_model with the group's shape keys) and train it with engine.train."""
+    """Build the job's model (models.build_model with the group's shape keys) and train it with engine.train.
+
+    ``train_kw`` (e.g. device, eval_examples, log_at, lr_schedule) override the group's train() arguments.
+    """
     from isometry.engine import train
     from isometry.models import build_model
 
     g = {k: v for k, v in job.group.items() if v is not None}
     kind = g.get("model", "mlp")
-    shape_keys = MODEL_KEYS.get(kind)
-    shape = {k: g[k] for k in (shape_keys or g) if k in g and k not in TRAIN_KEYS + ("model", "dataset", "optimizer")}
+    if kind in WIDTH_ALIAS and "width" in g:
+        g.setdefault(WIDTH_ALIAS[kind], g["width"])
+    shape = {k: g[k] for k in MODEL_KEYS.get(kind, ()) if k in g}
     model = build_model(kind, len(job.members), dataset.input_shape, dataset.num_classes, **shape)
     kw = {k: g[k] for k in TRAIN_KEYS if k in g}
     kw.update(train_kw)

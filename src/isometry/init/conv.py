@@ -87,8 +87,8 @@ def conv_orthogonal_(w: torch.Tensor, gain=1.0, *, generator=None, ensemble=None
     ``a``, each ``P_j`` an independent random symmetric projection (``U diag(Bernoulli(1/2)) U^T``). Each factor is
     unitary on ``|z| = 1`` (``(P + (I-P) z)^* (P + (I-P) z) = P + (I-P) = I``) and has degree one in ``z_a``, so
     ``M`` has exactly the kernel's size and the circular convolution is an exact isometry times ``gain``:
-    ``|conv(x)| = gain |x|``, for any spatial size of ``x``. Unlike delta-orthogonal, all taps are non-zero (the
-    spatial "non-uniformity" Xiao et al. vary in their Fig. 5 is maximal-ish here). Requires out >= in. A 2-D
+    ``|conv(x)| = gain |x|``, for any spatial size of ``x``. Unlike delta-orthogonal, the energy is spread over all
+    taps (generically every tap is non-zero). Requires out >= in. A 2-D
     (dense) member gets plain :func:`orthogonal_`; a kernel of size 1 gives ``gain * H``.
 
     Member e is built from ``generator[e]`` alone (loop over members; the construction is a few small products).

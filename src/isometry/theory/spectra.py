@@ -139,7 +139,7 @@ def d2_distribution(nl: str, q_star: float, n: int = N_QUAD) -> tuple[np.ndarray
     return _d2_quadrature(nl, float(q_star), int(n))
 
 
-def d2_moments(nl: str, q_star: float, n: int = 401) -> tuple[float, float]:
+def d2_moments(nl: str, q_star: float, n: int = N_QUAD) -> tuple[float, float]:
     """(E[d], E[d^2]) of d = phi'(h)^2; exact for the piecewise-linear nonlinearities."""
     if nl in CLOSED_FORM:
         p = bernoulli_p(nl, q_star)

@@ -1,0 +1,145 @@
+"""The four experiments of the sussillo2014 pipeline: ``fn(params, inputs, output)`` writing one tidy CSV each."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from isometry.io import write_csv
+from isometry.papers.sussillo2014 import training as T
+from isometry.papers.sussillo2014.walks import (
+    log_norm_increment_stats,
+    mc_optimal_gain,
+    optimal_gain_exact,
+    optimal_gain_fit,
+    simulate_walks,
+    walk_drift,
+)
+
+#: the biased comparison gains of SA's discussion: identity for linear nets, He's sqrt(2) for ReLU nets
+OTHER_GAIN = {"linear": ("identity", 1.0), "relu": ("He", math.sqrt(2.0))}
+
+
+def _seed(params) -> int:
+    return int(params.get("seed", 0))
+
+
+# ----------------------------------------------------------------------------------------------------- random walks
+def random_walks(params, inputs, output):
+    """ln(|delta_{D-k}|^2/|delta_D|^2) over k = 0..D for S random nets (SA Fig. 1, eqs. 4-9).
+
+    Rows: ``stat`` = mean / var (over the valid walks, ``walk`` = -1) with ``theory`` = k E[ln z], k Var[ln z]; and
+    ``stat`` = sample for the first ``n_show`` walks (``walk`` = 0..).  One simulation per nonlinearity: the gains
+    g* and the biased one share the same random numbers.
+    """
+    p = params["walks"]
+    N, D, S, n_show = p["width"], p["depth"], p["n_walks"], p["n_show"]
+    rows = []
+    for j, nl in enumerate(("linear", "relu")):
+        g_star = optimal_gain_exact(N, nl)
+        label, g_other = OTHER_GAIN[nl]
+        gains = [("g*", g_star), (label, g_other)]
+        walks = simulate_walks(nl, N, D, [g for _, g in gains], S, seed=_seed(params) + 1000 * j)
+        k = np.arange(D + 1)
+        for (lab, g), w in zip(gains, walks):
+            ok = w[np.isfinite(w[:, -1])]
+            m, v = log_norm_increment_stats(N, nl, g)
+            base = {"nonlinearity": nl, "gain_label": lab, "gain": g, "width": N, "depth": D, "n_walks": len(ok)}
+            for stat, vals, th in (("mean", ok.mean(0), k * m), ("var", ok.var(0, ddof=1), k * v)):
+                rows += [{**base, "walk": -1, "layer": int(i), "stat": stat, "value": float(a), "theory": float(t)}
+                         for i, a, t in zip(k, vals, th)]
+            for s in range(min(n_show, len(ok))):
+                rows += [{**base, "walk": s, "layer": int(i), "stat": "sample", "value": float(a), "theory": np.nan}
+                         for i, a in zip(k, ok[s])]
+    write_csv(pd.DataFrame(rows), output)
+
+
+# ----------------------------------------------------------------------------------------------------- optimal gain
+def optimal_gain(params, inputs, output):
+    """g*(N) three ways and the per-layer drift versus g (SA Fig. 2, eqs. 7-10).
+
+    ``kind`` = g_star: ``method`` monte_carlo (zero of the simulated drift over a gain grid, ``g_se`` its standard
+    error), exact (linear/relu, dense width grid) and fit (the paper's formulas).  ``kind`` = drift: mean
+    ln(|delta_0|^2/|delta_D|^2)/D versus g at ``stat_width`` (monte_carlo, with ``se``; exact for linear/relu).
+    """
+    p = params["optimal_gain"]
+    seed = _seed(params)
+    D = p["depth"]
+    rows = []
+    for nl in p["nonlinearities"]:
+        for i, N in enumerate(p["widths"]):
+            S = max(8, math.ceil(p["samples_per_width"] / D))
+            g, se = mc_optimal_gain(nl, N, D, S, seed=seed + 17 * i, lo=0.9, hi=2.0, num=12, refine=1)
+            rows.append({"kind": "g_star", "nonlinearity": nl, "width": N, "method": "monte_carlo", "g": g,
+                         "g_se": se, "depth": D, "n_walks": S})
+        if nl in ("linear", "relu"):
+            tw = p["theory_widths"]
+            for N in np.unique(np.round(np.geomspace(tw["min"], tw["max"], tw["num"])).astype(int)):
+                rows.append({"kind": "g_star", "nonlinearity": nl, "width": int(N), "method": "exact",
+                             "g": optimal_gain_exact(int(N), nl)})
+                rows.append({"kind": "g_star", "nonlinearity": nl, "width": int(N), "method": "fit",
+                             "g": optimal_gain_fit(int(N), nl)})
+        sg = p["stat_gains"]
+        gains = np.geomspace(sg["min"], sg["max"], sg["num"])
+        Nw = p["stat_width"]
+        for g, (m, se, n) in zip(gains, walk_drift(nl, Nw, D, gains, p["stat_walks"], seed=seed + 99)):
+            rows.append({"kind": "drift", "nonlinearity": nl, "width": Nw, "method": "monte_carlo", "gain": g,
+                         "drift": m, "se": se, "depth": D, "n_walks": n})
+        if nl in ("linear", "relu"):
+            for g in np.geomspace(sg["min"], sg["max"], 200):
+                rows.append({"kind": "drift", "nonlinearity": nl, "width": Nw, "method": "exact", "gain": g,
+                             "drift": log_norm_increment_stats(Nw, nl, g)[0]})
+    write_csv(pd.DataFrame(rows), output)
+
+
+# ----------------------------------------------------------------------------------------------------- training
+def predicted_gain(nonlinearity: str, width: int, depth: int, params: dict) -> tuple[float, str]:
+    """g* for a trained net: exact (linear/relu, SA eqs. 7/9) or Monte Carlo at that width and depth (tanh)."""
+    if nonlinearity in ("linear", "relu"):
+        return optimal_gain_exact(width, nonlinearity), "exact"
+    p = params["optimal_gain"]
+    S = max(8, math.ceil(p["samples_per_width"] / depth))
+    g, _ = mc_optimal_gain(nonlinearity, width, depth, S, seed=_seed(params) + 7, lo=0.9, hi=2.0, num=12, refine=1)
+    return g, "monte_carlo"
+
+
+def mnist_gain_sweep(params, inputs, output):
+    """Training error versus g on MNIST for deep tanh / ReLU nets over the (lr_in, lr_out) grid (SA Fig. 3)."""
+    p, r = params["gain_sweep"], params["recipe"]
+    data = T.load_train_data(p["dataset"], params, r["n_train"], r["n_test"])
+    table = T.sweep_table(experiment="mnist_gain_sweep", task="classification", dataset=p["dataset"],
+                          nonlinearities=p["nonlinearities"], depths=p["depths"], gains=p["gains"],
+                          lr_in=p["lr_in"], lr_out=p["lr_out"], seeds=p["seeds"], param_limit=p["param_limit"])
+    df = T.run_sweep(table, params, data, r)
+    for (nl, N, D), idx in df.groupby(["nonlinearity", "width", "depth"]).groups.items():
+        g, how = predicted_gain(nl, int(N), int(D), params)
+        df.loc[idx, "g_star"] = g
+        df.loc[idx, "g_star_method"] = how
+    write_csv(df, output)
+
+
+def depth_sweep(params, inputs, output):
+    """Training error versus depth at fixed g (SA Fig. 4): MNIST classification, MNIST auto-encoder (linear code
+    layer, MSE), and Fashion-MNIST classification in place of TIMIT."""
+    p, r = params["depth_sweep"], params["recipe"]
+    frames = []
+    for t in p["tasks"]:
+        data = T.load_train_data(t["dataset"], params, r["n_train"], r["n_test"])
+        ae = t["task"] == "autoencoder"
+        table = T.sweep_table(experiment="depth_sweep", task=t["task"], dataset=t["dataset"],
+                              nonlinearities=[p["nonlinearity"]], depths=p["depths"], gains=p["gains"],
+                              lr_in=p["lr_in"], lr_out=p["lr_out_autoencoder"] if ae else p["lr_out"],
+                              seeds=p["seeds"],
+                              param_limit=p["ae_param_limit"] if ae else p["param_limit"], code=p["code"])
+        frames.append(T.run_sweep(table, params, data, r))
+    write_csv(pd.concat(frames, ignore_index=True), output)
+
+
+EXPERIMENTS = {
+    "random_walks": random_walks,
+    "optimal_gain": optimal_gain,
+    "mnist_gain_sweep": mnist_gain_sweep,
+    "depth_sweep": depth_sweep,
+}

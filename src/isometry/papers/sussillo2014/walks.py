@@ -1,0 +1,167 @@
+"""Random walks of ln|delta|^2 under back-propagation (Sussillo & Abbott 2014, section 2; papers.md section 3).
+
+Network (SA eq. 1): a_d = g W_d h_{d-1} + b_d, h_d = f(a_d), W_d entries N(0, 1/N), b_d = 0, d = 1..D.
+Back-propagation (SA eq. 2): delta_{d-1} = f'(a_{d-1}) * (g W_d^T delta_d).  With z_d = |delta_{d-1}|^2/|delta_d|^2,
+
+    ln |delta_0|^2 = ln |delta_D|^2 + sum_d ln z_d                                    (SA eqs. 4-5)
+
+is a random walk.  Exact step statistics (SA eqs. 6-9, papers.md section 3.2):
+
+* linear:  z = g^2 chi2_N / N,            E ln z = ln g^2 + ln(2/N) + psi(N/2),   Var ln z = psi'(N/2)
+* ReLU:    z = g^2 chi2_M / N, M ~ Bin(N, 1/2) conditioned on M >= 1 (the paper removes all-dead layers),
+           E ln z = ln g^2 + ln(2/N) + E_M psi(M/2),  Var ln z = E_M psi'(M/2) + Var_M psi(M/2).
+
+The unbiased gain g* solves E ln z = 0.  The paper's fit formulas (SA eqs. 8 and 10):
+g_lin = exp(1/(2N)),  g_relu = sqrt(2) exp(1.2 / (max(N, 6) - 2.4)).  tanh has no closed form: Monte Carlo.
+
+``simulate_walks`` is the Monte Carlo: real Gaussian matrices, a real forward pass from a random input (so the
+ReLU / tanh derivative masks are those of the network, not independent coin flips), then back-propagation of a random
+output error.  Several gains share the same random numbers (common random numbers), so curves over g are smooth.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy import special, stats
+
+from isometry.nonlinearities import torch_dphi, torch_phi
+
+EXACT_NONLINEARITIES = ("linear", "relu")
+
+
+# ------------------------------------------------------------------------------------------------ exact statistics
+def _relu_active_pmf(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """M = 1..n and P(M | M >= 1) for M ~ Binomial(n, 1/2)."""
+    m = np.arange(1, n + 1)
+    p = stats.binom.pmf(m, n, 0.5)
+    return m, p / p.sum()
+
+
+def log_norm_increment_stats(width: int, nonlinearity: str, gain: float = 1.0) -> tuple[float, float]:
+    """(E[ln z], Var[ln z]) of one random-walk step at gain g (SA eqs. 6-9; exact, digamma/trigamma)."""
+    n = int(width)
+    lg2 = 2.0 * math.log(gain)
+    if nonlinearity == "linear":
+        return lg2 + math.log(2.0 / n) + float(special.digamma(n / 2)), float(special.polygamma(1, n / 2))
+    if nonlinearity == "relu":
+        m, p = _relu_active_pmf(n)
+        psi = special.digamma(m / 2)
+        mean_psi = float(np.sum(p * psi))
+        var = float(np.sum(p * special.polygamma(1, m / 2)) + np.sum(p * (psi - mean_psi) ** 2))
+        return lg2 + math.log(2.0 / n) + mean_psi, var
+    raise ValueError(f"exact random-walk statistics exist for linear and relu only, got {nonlinearity!r}")
+
+
+def optimal_gain_exact(width: int, nonlinearity: str) -> float:
+    """g* with E[ln z] = 0: exp(-E[ln z at g=1] / 2) (SA eqs. 7, 9)."""
+    m, _ = log_norm_increment_stats(width, nonlinearity, 1.0)
+    return math.exp(-0.5 * m)
+
+
+def optimal_gain_fit(width: int, nonlinearity: str) -> float:
+    """The paper's closed forms: exp(1/(2N)) (linear, SA eq. 8), sqrt(2) exp(1.2/(max(N,6)-2.4)) (ReLU, SA eq. 10)."""
+    n = int(width)
+    if nonlinearity == "linear":
+        return math.exp(1.0 / (2.0 * n))
+    if nonlinearity == "relu":
+        return math.sqrt(2.0) * math.exp(1.2 / (max(n, 6) - 2.4))
+    raise ValueError(f"the paper gives fit formulas for linear and relu only, got {nonlinearity!r}")
+
+
+# ------------------------------------------------------------------------------------------------ Monte Carlo
+def simulate_walks(nonlinearity: str, width: int, depth: int, gains, n_samples: int, seed: int = 0,
+                   dtype=torch.float32) -> np.ndarray:
+    """Monte Carlo ln(|delta_{D-k}|^2 / |delta_D|^2), k = 0..D: array (G, S, D+1) for the G ``gains``.
+
+    S = ``n_samples`` networks (each with its own W_1..W_D, input a_0 ~ N(0, I), output error u ~ N(0, I)); all
+    gains use the same draws.  delta_D = f'(a_D) * u; each of the D backward steps applies g W_d^T and the mask
+    f'(a_{d-1}), so every step is one z of SA eq. 5.  Walks through an all-dead ReLU layer give -inf from that step
+    on (callers drop them, as the paper does).  For linear and ReLU the forward signal is renormalized per layer
+    (exact: the masks are scale-invariant); tanh is propagated as is.  Layer weights are regenerated from per-layer
+    seeds in the backward pass (no D x S x N x N storage).
+    """
+    N, D, S = int(width), int(depth), int(n_samples)
+    g = torch.as_tensor(np.atleast_1d(np.asarray(gains, dtype=float)), dtype=dtype)
+    G = len(g)
+    gen = torch.Generator().manual_seed(int(seed))
+    layer_seeds = torch.randint(0, 2**62, (D,), generator=gen).tolist()
+    phi, dphi = torch_phi(nonlinearity), torch_dphi(nonlinearity)
+    scale = 1.0 / math.sqrt(N)
+
+    def weight(d: int) -> torch.Tensor:                       # W_d, d = 1..D: (S, N, N)
+        return torch.randn(S, N, N, generator=torch.Generator().manual_seed(layer_seeds[d - 1]), dtype=dtype) * scale
+
+    a0 = torch.randn(S, N, 1, generator=gen, dtype=dtype)
+    u = torch.randn(S, N, 1, generator=gen, dtype=dtype)
+    gg = g.view(1, 1, G)
+    masks: list[torch.Tensor | None] = [None] * (D + 1)       # f'(a_d), (S, N, G); None = all ones (linear)
+    if nonlinearity != "linear":
+        a = a0.expand(S, N, G)
+        masks[0] = dphi(a)
+        h = phi(a)
+        for d in range(1, D + 1):
+            a = gg * torch.bmm(weight(d), h)
+            masks[d] = dphi(a).to(torch.bool if nonlinearity == "relu" else dtype)
+            h = phi(a)
+            if nonlinearity == "relu":                        # positive homogeneity: masks do not see the scale
+                h = h / h.norm(dim=1, keepdim=True).clamp_min(1e-30) * math.sqrt(N)
+    out = torch.zeros(S, G, D + 1, dtype=torch.float64)
+    delta = u.expand(S, N, G) if masks[D] is None else u * masks[D]
+    n2 = (delta * delta).sum(1)
+    delta = delta / n2.sqrt().clamp_min(1e-30).unsqueeze(1)
+    for k, d in enumerate(range(D, 0, -1), start=1):
+        v = gg * torch.bmm(weight(d).transpose(1, 2), delta)   # g W_d^T delta_d
+        delta = v if masks[d - 1] is None else v * masks[d - 1]
+        n2 = (delta * delta).sum(1)                            # (S, G)
+        out[:, :, k] = out[:, :, k - 1] + torch.log(n2.double())
+        delta = delta / n2.sqrt().clamp_min(1e-30).unsqueeze(1)
+    out = out.permute(1, 0, 2)
+    res = out.numpy()
+    res[~np.isfinite(res)] = -np.inf
+    # once a walk hits -inf it stays there
+    dead = np.maximum.accumulate(np.isneginf(res), axis=2)
+    res[dead] = -np.inf
+    return res
+
+
+def walk_drift(nonlinearity: str, width: int, depth: int, gains, n_samples: int, seed: int = 0) -> list[tuple[float, float, int]]:
+    """Per gain: (mean per-layer drift <ln(|delta_0|^2/|delta_D|^2)>/D, its standard error, number of valid walks)."""
+    walks = simulate_walks(nonlinearity, width, depth, gains, n_samples, seed)
+    final = walks[:, :, -1]
+    res = []
+    for row in final:
+        ok = row[np.isfinite(row)]
+        n = len(ok)
+        mean = float(ok.mean()) / depth if n else float("nan")
+        se = float(ok.std(ddof=1)) / depth / math.sqrt(n) if n > 1 else float("nan")
+        res.append((mean, se, n))
+    return res
+
+
+def mc_optimal_gain(nonlinearity: str, width: int, depth: int, n_samples: int, seed: int = 0,
+                    lo: float = 0.9, hi: float = 2.2, num: int = 14, refine: int = 1) -> tuple[float, float]:
+    """Monte-Carlo g*: the zero of the simulated per-layer drift over a gain grid (common random numbers, linear
+    interpolation in ln g), refined ``refine`` times on a finer grid around the crossing.  Returns (g*, standard
+    error propagated from the drift's standard error at the crossing)."""
+    grid = np.geomspace(lo, hi, num)
+    for it in range(refine + 1):
+        stats_ = walk_drift(nonlinearity, width, depth, grid, n_samples, seed)
+        m = np.array([s[0] for s in stats_])
+        se = np.array([s[1] for s in stats_])
+        sign = np.sign(m)
+        idx = np.where((sign[:-1] < 0) & (sign[1:] >= 0))[0]
+        if len(idx) == 0:
+            return float("nan"), float("nan")
+        i = int(idx[0])
+        x0, x1 = math.log(grid[i]), math.log(grid[i + 1])
+        slope = (m[i + 1] - m[i]) / (x1 - x0)
+        x = x0 - m[i] / slope
+        g_star = math.exp(x)
+        err = g_star * float(0.5 * (se[i] + se[i + 1])) / slope if slope > 0 else float("nan")
+        if it < refine:
+            grid = np.geomspace(grid[max(i - 1, 0)], grid[min(i + 2, num - 1)], num)
+    return g_star, abs(err)
+

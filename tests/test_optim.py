@@ -1,0 +1,100 @@
+"""Batched optimizers == torch.optim applied to each member separately (per-member hyper-parameters)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from isometry.optim import BatchedOptimizer, make_optimizer
+from isometry.spec import Member
+
+E = 3
+SHAPES = [(E, 4, 5), (E, 4), (E, 2, 4)]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def make_params(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.nn.Parameter(torch.randn(s, generator=g)) for s in SHAPES]
+
+
+def grads(t, seed=1):
+    g = torch.Generator().manual_seed(seed * 1000 + t)
+    return [torch.randn(s, generator=g) for s in SHAPES]
+
+
+def torch_opt(kind, params, i, lr, hp):
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if kind == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=hp["momentum"][i])
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, alpha=hp["alpha"][i], eps=hp["eps"][i])
+    return torch.optim.Adam(params, lr=lr, betas=(hp["beta1"][i], hp["beta2"][i]), eps=hp["eps"][i])
+
+
+HP = {"momentum": [0.9, 0.5, 0.0], "alpha": [0.99, 0.9, 0.5], "beta1": [0.9, 0.8, 0.0],
+      "beta2": [0.999, 0.99, 0.9], "eps": [1e-8, 1e-6, 1e-3]}
+LR = [0.1, 0.01, 0.003]
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "rmsprop", "adam"])
+@pytest.mark.parametrize("shared_hp", [False, True])
+def test_matches_torch_optim(kind, shared_hp):
+    hp = {k: ([v[0]] * E if shared_hp else v) for k, v in HP.items()}
+    params = make_params()
+    refs = [[torch.nn.Parameter(p[i].detach().clone()) for p in params] for i in range(E)]
+    opt = BatchedOptimizer(params, kind, LR, **hp)
+    ref_opts = [torch_opt(kind, refs[i], i, LR[i], hp) for i in range(E)]
+    for t in range(6):
+        g = grads(t)
+        opt.zero_grad()
+        for p, gi in zip(params, g):
+            p.grad.add_(gi)                      # .grad is a view into the flat buffer: fill in place
+        opt.step()
+        for i in range(E):
+            for r, gi in zip(refs[i], g):
+                r.grad = gi[i].clone()
+            ref_opts[i].step()
+    for i in range(E):
+        for p, r in zip(params, refs[i]):
+            torch.testing.assert_close(p[i], r.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_freeze_clip_multipliers_and_flat_views():
+    params = make_params()
+    before = [p.detach().clone() for p in params]
+    opt = BatchedOptimizer(params, "sgd", 0.1, grad_clip=1.0, lr_multipliers={0: 2.0, params[2]: [1.0, 0.0, 3.0]})
+    assert all(p.data_ptr() >= opt.flat.data_ptr() for p in params)
+    opt.freeze(torch.tensor([False, True, False]))
+    g = grads(0)
+    g[0][1] = float("nan")                                    # a frozen member's NaN must not matter
+    for p, gi in zip(params, g):
+        p.grad.copy_(gi)
+    norms = torch.sqrt(sum((gi[[0, 2]].reshape(2, -1) ** 2).sum(1) for gi in g))
+    opt.step()
+    assert torch.equal(params[0][1], before[0][1])              # frozen: untouched
+    for i, k in ((0, 0), (2, 1)):
+        scale = min(1.0, 1.0 / (norms[k].item() + 1e-6))
+        mult = [2.0, 1.0, [1.0, 0.0, 3.0][i]]
+        for j, p in enumerate(params):
+            torch.testing.assert_close(p[i], before[j][i] - 0.1 * mult[j] * scale * g[j][i], rtol=1e-5, atol=1e-6)
+    assert opt.frozen.tolist() == [False, True, False]
+
+
+def test_make_optimizer_from_members_and_errors():
+    params = make_params()
+    ms = [Member(f"r{i}", lr=LR[i], optimizer="adam", seed=i) for i in range(E)]
+    opt = make_optimizer(params, ms)
+    assert opt.kind == "adam" and opt.lr.view(-1).tolist() == pytest.approx(LR)
+    with pytest.raises(ValueError):
+        make_optimizer(make_params(), ms[:2] + [Member("x", optimizer="sgd")])
+    with pytest.raises(ValueError):
+        BatchedOptimizer(make_params(), "lbfgs", 0.1)
