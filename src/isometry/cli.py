@@ -38,11 +38,16 @@ def _lookup(table_name: str, dotted: str):
 
 
 def _setup_runtime(params: dict) -> None:
+    """Threads, and the device: ``auto`` becomes a leased GPU (one per concurrent job) or ``cpu``."""
+    from isometry.devices import resolve_device
+
     threads = int(params.get("threads", 0) or 0)
     if threads > 0:
         import torch
 
         torch.set_num_threads(threads)
+    if "device" in params:
+        params["device"] = resolve_device(params["device"])
 
 
 def cmd_data(a) -> int:

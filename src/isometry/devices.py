@@ -1,0 +1,84 @@
+"""Which device a job trains on, and a lease on one GPU per job when several jobs share a multi-GPU machine.
+
+Snakemake caps concurrent GPU jobs with ``--resources gpu=N`` but does not tell a job *which* GPU is its own. Each
+job therefore leases one: it takes an exclusive ``fcntl`` lock on ``<lock_dir>/gpu<i>.lock`` for the first free
+index ``i`` and sets ``CUDA_VISIBLE_DEVICES=i`` for itself. The lock is released when the process exits (also on
+``kill -9``: the kernel drops ``flock`` locks with the file descriptor), so a crashed job never strands a GPU.
+
+``ISOMETRY_GPU_COUNT`` overrides the detected device count (used by the tests to fake several GPUs).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from pathlib import Path
+
+_held: list = []  # open lock files of this process (kept open for the process's lifetime)
+
+
+def gpu_count() -> int:
+    fake = os.environ.get("ISOMETRY_GPU_COUNT")
+    if fake is not None:
+        return int(fake)
+    try:
+        import torch
+
+        return torch.cuda.device_count() if torch.cuda.is_available() else 0
+    except Exception:  # pragma: no cover
+        return 0
+
+
+def lease_gpu(lock_dir: str | Path | None = None, count: int | None = None) -> int | None:
+    """Take the first free GPU index (exclusive lock file) and return it; ``None`` if there is no GPU.
+
+    Raises ``RuntimeError`` if every GPU is already leased (more GPU jobs than ``--resources gpu=N`` allows).
+    """
+    n = gpu_count() if count is None else count
+    if n <= 0:
+        return None
+    lock_dir = Path(lock_dir or os.environ.get("ISOMETRY_LOCK_DIR", Path(tempfile.gettempdir()) / "isometry-gpu"))
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        fh = open(lock_dir / f"gpu{i}.lock", "a+")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            continue
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        _held.append(fh)
+        return i
+    raise RuntimeError(f"all {n} GPUs are leased by other jobs (lock files in {lock_dir}); "
+                       "run snakemake with --resources gpu=N where N is the number of GPUs")
+
+
+def release_all() -> None:
+    while _held:
+        _held.pop().close()
+
+
+def resolve_device(device: str = "auto", lock_dir: str | Path | None = None) -> str:
+    """``auto`` -> a leased CUDA device when one exists, else ``cpu``; ``cuda`` requires one; ``cpu`` is cpu.
+
+    When a GPU is leased, ``CUDA_VISIBLE_DEVICES`` is narrowed to it *before* CUDA initializes, so the job sees
+    exactly one device, ``cuda:0``.
+    """
+    if device == "cpu":
+        return "cpu"
+    if os.environ.get("ISOMETRY_LEASED_GPU") is not None:  # already leased in this process tree
+        return "cuda"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [v for v in visible.split(",") if v.strip()] if visible else None
+    idx = lease_gpu(lock_dir, count=len(ids) if ids is not None else None)
+    if idx is None:
+        if device == "cuda":
+            raise RuntimeError("config device: cuda, but no CUDA device is available")
+        return "cpu"
+    os.environ["CUDA_VISIBLE_DEVICES"] = ids[idx] if ids is not None else str(idx)
+    os.environ["ISOMETRY_LEASED_GPU"] = str(idx)
+    return "cuda"
