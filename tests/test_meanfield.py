@@ -205,6 +205,7 @@ def test_xi_c_fourier():
         mf.xi_c_fourier("tanh", sw, sb, np.ones(3), 16)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sw, sb", [(1.5, 0.05), (2.5, 0.05)])
 def test_maps_match_wide_tanh_network(sw, sb):
     n, depth, reps = 1000, 10, 12

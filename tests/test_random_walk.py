@@ -69,32 +69,43 @@ def test_tanh_optimal_gain():
     assert 2.0 / 100 < v < 5.0 / 100
 
 
-N, D, E = 100, 100, 300
+N, D = 100, 100
 
 
-def _final(nl, gain, seed):
-    traj = rw.simulate_log_norms(N, D, nl, gain, E, torch.Generator().manual_seed(seed))
-    assert traj.shape == (E, D + 1) and np.all(traj[:, D] == 0)
+def _final(nl, gain, seed, n_networks=250, depth=D, **kw):
+    traj = rw.simulate_log_norms(N, depth, nl, gain, n_networks, torch.Generator().manual_seed(seed), **kw)
+    assert traj.shape == (n_networks, depth + 1) and np.all(traj[:, depth] == 0)
     return traj[:, 0]
 
 
+@pytest.mark.slow
 def test_simulation_linear_unbiased_and_variance():
     x = _final("linear", rw.optimal_gain(N, "linear"), 1)
     assert abs(x.mean()) < 0.25 * x.std()
     assert x.var() == pytest.approx(2 * D / N, rel=0.25)
 
 
+@pytest.mark.slow
 def test_simulation_relu():
-    x = _final("relu", rw.optimal_gain(N, "relu"), 2)
-    assert abs(x.mean()) < 0.25 * x.std()
-    assert x.var() == pytest.approx(5 * D / N, rel=0.25)
-    he = _final("relu", math.sqrt(2), 3)
-    assert he.mean() / D == pytest.approx(-2.5 / N, rel=0.2)
+    he = _final("relu", math.sqrt(2), 3, n_networks=200)
+    assert he.mean() / D == pytest.approx(-2.5 / N, rel=0.2)  # He init drifts by ~ -2.5/N per layer
+    assert he.var() == pytest.approx(5 * D / N, rel=0.25)
+    # ReLU nets without biases are positively homogeneous: changing g only shifts every step by ln(g^2/2)
+    at_opt = he + D * math.log(rw.optimal_gain(N, "relu") ** 2 / 2)
+    assert abs(at_opt.mean()) < 0.25 * at_opt.std()
 
 
+@pytest.mark.slow
 def test_simulation_tanh_matches_numerical_theory():
     g = rw.optimal_gain(N, "tanh")
     m, v = rw.log_norm_increment_stats(N, "tanh", g)
-    x = _final("tanh", g, 4)
+    depth = 50
+    traj = rw.simulate_log_norms(N, depth, "tanh", g, 200, torch.Generator().manual_seed(4), stationary=True)
+    steps = -np.diff(traj, axis=1)  # ln z_d, one column per layer
+    assert abs(steps.mean()) < 0.1 * math.sqrt(v)  # unbiased at the exact optimal gain
+    assert steps.var(axis=0).mean() == pytest.approx(v, rel=0.15)  # single-step variance
+    # in real tanh nets successive steps are positively correlated (finite-N fluctuations of the forward length
+    # persist over layers), so the walk spreads faster than depth * Var[ln z]; documented in simulate_log_norms
+    x = traj[:, 0]
     assert abs(x.mean()) < 0.25 * x.std()
-    assert x.var() == pytest.approx(v * D, rel=0.25)
+    assert v * depth * 0.8 < x.var() < v * depth * 3

@@ -37,7 +37,7 @@ def _lookup(table_name: str, dotted: str):
     return table[name]
 
 
-def _setup_runtime(params: dict) -> None:
+def _setup_runtime(params: dict, needs_device: bool = True) -> None:
     """Threads, and the device: ``auto`` becomes a leased GPU (one per concurrent job) or ``cpu``."""
     from isometry.devices import resolve_device
 
@@ -46,7 +46,7 @@ def _setup_runtime(params: dict) -> None:
         import torch
 
         torch.set_num_threads(threads)
-    if "device" in params:
+    if needs_device and "device" in params:
         params["device"] = resolve_device(params["device"])
 
 
@@ -65,7 +65,7 @@ def cmd_data(a) -> int:
 
 def cmd_run(kind: str, a) -> int:
     params = json.loads(a.params) if a.params else {}
-    _setup_runtime(params)
+    _setup_runtime(params, needs_device=(kind == "experiment"))
     fn = _lookup({"experiment": "EXPERIMENTS", "figure": "FIGURES"}[kind], a.target)
     fn(params=params, inputs=[Path(p) for p in a.input], output=Path(a.output))
     return 0

@@ -122,6 +122,8 @@ def split_batch(x: Tensor, input_shape: tuple[int, ...]) -> tuple[bool, Tensor]:
 class EnsembleMLP(nn.Module):
     """E fully connected networks of one shape, weights (E, out, in), applied with ``torch.baddbmm``.
 
+    Internally activations are (E, features, B) (see forward); CReLU concatenates along the feature dimension.
+
     Parameters are ``weights.{l}`` (E, out, in) and, unless ``bias=False``, ``biases.{l}`` (E, out),
     l = 0..depth (the last one is the readout).
     """
@@ -142,7 +144,7 @@ class EnsembleMLP(nn.Module):
         crelu = nonlinearity == "crelu"
         pre = round(width / math.sqrt(2)) if (crelu and crelu_matched) else width   # pre-activation width
         post = 2 * pre if crelu else pre                                             # features after phi
-        self._phi = (lambda h: torch.cat([torch.relu(h), torch.relu(-h)], dim=-1)) if crelu \
+        self._phi = (lambda h: torch.cat([torch.relu(h), torch.relu(-h)], dim=1)) if crelu \
             else torch_phi(nonlinearity)
         dims = [(pre, self.in_features)] + [(pre, post)] * (depth - 1) + [(self.num_outputs, post)]
         self.weights = nn.ParameterList([nn.Parameter(torch.zeros(E, o, i)) for o, i in dims])
@@ -151,22 +153,23 @@ class EnsembleMLP(nn.Module):
 
     # -- protocol ------------------------------------------------------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:
+        # Activations are kept feature-major, (E, features, B): h_l = W_l @ h_{l-1} + b_l is a plain bmm whose
+        # weight gradient g @ h^T comes out contiguous in the (E, out, in) layout (no transposed copy to accumulate).
         shared, x = split_batch(x, self.input_shape)
-        h = x.flatten(-len(self.input_shape))                           # (B, in) or (E, B, in)
+        h = x.flatten(-len(self.input_shape)).transpose(-1, -2)       # (in, B) or (E, in, B), a view
         last = len(self.weights) - 1
         for l, w in enumerate(self.weights):
-            wt = w.transpose(1, 2)                                      # (E, in, out)
             if l == 0 and shared:
-                h = torch.matmul(h, wt)                                 # (B, in) @ (E, in, out) -> (E, B, out)
+                h = torch.matmul(w, h)                                  # (E, out, in) @ (in, B) -> (E, out, B)
                 if self.biases is not None:
-                    h = h + self.biases[0].unsqueeze(1)
+                    h = h + self.biases[0].unsqueeze(2)
             elif self.biases is not None:
-                h = torch.baddbmm(self.biases[l].unsqueeze(1), h, wt)  # (E, 1, out) + (E, B, in) @ (E, in, out)
+                h = torch.baddbmm(self.biases[l].unsqueeze(2), w, h)   # (E, out, 1) + (E, out, in) @ (E, in, B)
             else:
-                h = torch.bmm(h, wt)
+                h = torch.bmm(w, h)
             if l < last:
                 h = self._phi(h)
-        return h
+        return h.transpose(1, 2)                                        # (E, B, K)
 
     def reset_parameters(self, members: list[Member], generators: list[torch.Generator]) -> list[float]:
         if len(members) != self.E or len(generators) != self.E:

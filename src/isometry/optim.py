@@ -1,8 +1,10 @@
 """Batched optimizers over stacked ensemble parameters: SGD, momentum, RMSProp, Adam (PyTorch semantics).
 
 Every parameter has the ensemble dimension E first. ``BatchedOptimizer`` copies all parameters into ONE flat fp32
-buffer of shape (E, P) and re-points each parameter (``p.data``) and its gradient (``p.grad``) at a view of it, so
-one optimizer step is a handful of element-wise kernels over (E, P), whatever the number of layers; per-member
+buffer of shape (E, P) and re-points each parameter (``p.data``) at a view of it; ``step()`` gathers the gradients
+(the fresh tensors autograd leaves in ``p.grad``; ``zero_grad`` sets them to None) into one flat (E, P) gradient
+buffer with a single ``torch.cat``. One optimizer step is thus a handful of element-wise kernels over (E, P),
+whatever the number of layers; per-member
 learning rates and hyper-parameters are (E, 1) columns broadcast over the row (Python floats when all members
 agree). Consequences: create the optimizer AFTER moving the model to its device, and change parameters only in
 place afterwards (``with torch.no_grad(): p.copy_(...)``).
@@ -62,7 +64,7 @@ class BatchedOptimizer:
         self.slices, off = [], 0
         for p, n in zip(self.params, sizes):
             p.data = self.flat[:, off:off + n].view(p.shape)
-            p.grad = self.flat_grad[:, off:off + n].view(p.shape)
+            p.grad = None
             self.slices.append(slice(off, off + n))
             off += n
 
@@ -116,7 +118,14 @@ class BatchedOptimizer:
 
     # -- API ------------------------------------------------------------------------------------------------------
     def zero_grad(self):
-        self.flat_grad.zero_()
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def gather_grads(self) -> Tensor:
+        """Copy the parameters' gradients into ``flat_grad`` (E, P) (zeros where a gradient is None)."""
+        grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(self.E, -1) for p in self.params]
+        return torch.cat(grads, dim=1, out=self.flat_grad)
 
     def freeze(self, mask: Tensor):
         """Stop the members where ``mask`` (E,) is True (cumulative, no host sync)."""
@@ -132,13 +141,14 @@ class BatchedOptimizer:
         return ~self.active.reshape(-1)
 
     def member_grad_norms(self) -> Tensor:
-        return torch.linalg.vector_norm(self.flat_grad, dim=1)
+        """Per-member L2 norm (E,) of the current gradients."""
+        return torch.linalg.vector_norm(self.gather_grads(), dim=1)
 
     @torch.no_grad()
     def step(self, lr_factor=1.0):
         """One update. ``lr_factor``: a schedule's multiplicative factor, float or per-member (E,) tensor."""
         self.t += 1
-        g, p = self.flat_grad, self.flat
+        g, p = self.gather_grads(), self.flat
         if self._any_frozen:
             g.masked_fill_(~self.active, 0.0)            # frozen members: no gradient ...
         lr = self.lr * self.active                        # ... and no learning rate
@@ -170,7 +180,7 @@ class BatchedOptimizer:
                 self.buf.mul_(self.rms_momentum).addcdiv_(g, avg)
                 p.addcmul_(self.buf, neg_lr)
             else:
-                p.addcmul_(g.div_(avg), neg_lr)        # g is not needed afterwards (zeroed before the next step)
+                p.addcmul_(g.div_(avg), neg_lr)        # flat_grad is refilled by the next step
         elif kind == "adam":
             m, v, b1, b2 = self.exp_avg, self.exp_avg_sq, self.beta1, self.beta2
             m.lerp_(g, 1.0 - b1)

@@ -387,7 +387,7 @@ def spectral_edge_model(model: SpectrumModel) -> float:
     top_atom = max((a for a, _ in atoms), default=0.0)
     if sum(m for _, m in atoms) >= 1 - 1e-12:
         return top_atom
-    grid = np.linspace(-40.0, 40.0, 801)
+    grid = np.linspace(-40.0 if model.route == "closed" else -25.0, 40.0, 651)
     vals = _lam_real(model, grid)
     i = int(np.argmin(vals))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]

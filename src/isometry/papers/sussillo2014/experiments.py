@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from isometry.io import write_csv
+from isometry.theory import random_walk as _rw
 from isometry.papers.sussillo2014 import training as T
 from isometry.papers.sussillo2014.walks import (
     log_norm_increment_stats,
@@ -17,6 +18,9 @@ from isometry.papers.sussillo2014.walks import (
     simulate_walks,
     walk_drift,
 )
+
+#: below this width the core's stationary tanh g* has no root in a useful range (it returns ~1e4 at N = 8)
+TANH_THEORY_MIN_WIDTH = 16
 
 #: the biased comparison gains of SA's discussion: identity for linear nets, He's sqrt(2) for ReLU nets
 OTHER_GAIN = {"linear": ("identity", 1.0), "relu": ("He", math.sqrt(2.0))}
@@ -61,8 +65,9 @@ def optimal_gain(params, inputs, output):
     """g*(N) three ways and the per-layer drift versus g (SA Fig. 2, eqs. 7-10).
 
     ``kind`` = g_star: ``method`` monte_carlo (zero of the simulated drift over a gain grid, ``g_se`` its standard
-    error), exact (linear/relu, dense width grid) and fit (the paper's formulas).  ``kind`` = drift: mean
-    ln(|delta_0|^2/|delta_D|^2)/D versus g at ``stat_width`` (monte_carlo, with ``se``; exact for linear/relu).
+    error), exact (linear/relu, dense width grid), fit (the paper's formulas) and, for tanh, stationary (the core's
+    mean-field value: forward variance at its fixed point q*, no input transient).  ``kind`` = drift: mean
+    ln(|delta_0|^2/|delta_D|^2)/D versus g at ``stat_width`` (monte_carlo with ``se``; exact / stationary theory).
     """
     p = params["optimal_gain"]
     seed = _seed(params)
@@ -74,23 +79,29 @@ def optimal_gain(params, inputs, output):
             g, se = mc_optimal_gain(nl, N, D, S, seed=seed + 17 * i, lo=0.9, hi=2.0, num=12, refine=1)
             rows.append({"kind": "g_star", "nonlinearity": nl, "width": N, "method": "monte_carlo", "g": g,
                          "g_se": se, "depth": D, "n_walks": S})
-        if nl in ("linear", "relu"):
-            tw = p["theory_widths"]
-            for N in np.unique(np.round(np.geomspace(tw["min"], tw["max"], tw["num"])).astype(int)):
+        tw = p["theory_widths"]
+        for N in np.unique(np.round(np.geomspace(tw["min"], tw["max"], tw["num"])).astype(int)):
+            if nl in ("linear", "relu"):
                 rows.append({"kind": "g_star", "nonlinearity": nl, "width": int(N), "method": "exact",
                              "g": optimal_gain_exact(int(N), nl)})
                 rows.append({"kind": "g_star", "nonlinearity": nl, "width": int(N), "method": "fit",
                              "g": optimal_gain_fit(int(N), nl)})
+            elif nl == "tanh" and N >= TANH_THEORY_MIN_WIDTH:
+                rows.append({"kind": "g_star", "nonlinearity": nl, "width": int(N), "method": "stationary",
+                             "g": optimal_gain_exact(int(N), nl)})
         sg = p["stat_gains"]
         gains = np.geomspace(sg["min"], sg["max"], sg["num"])
         Nw = p["stat_width"]
         for g, (m, se, n) in zip(gains, walk_drift(nl, Nw, D, gains, p["stat_walks"], seed=seed + 99)):
             rows.append({"kind": "drift", "nonlinearity": nl, "width": Nw, "method": "monte_carlo", "gain": g,
                          "drift": m, "se": se, "depth": D, "n_walks": n})
-        if nl in ("linear", "relu"):
-            for g in np.geomspace(sg["min"], sg["max"], 200):
+        for g in np.geomspace(sg["min"], sg["max"], 200):
+            if nl in ("linear", "relu"):
                 rows.append({"kind": "drift", "nonlinearity": nl, "width": Nw, "method": "exact", "gain": g,
                              "drift": log_norm_increment_stats(Nw, nl, g)[0]})
+            elif nl == "tanh" and Nw >= TANH_THEORY_MIN_WIDTH:   # mean only (the variance quadrature is slow)
+                rows.append({"kind": "drift", "nonlinearity": nl, "width": Nw, "method": "stationary", "gain": g,
+                             "drift": _rw.log_norm_increment_stats(Nw, "tanh", float(g), _need_var=False)[0]})
     write_csv(pd.DataFrame(rows), output)
 
 

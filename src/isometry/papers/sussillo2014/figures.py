@@ -95,9 +95,12 @@ def fig_optimal_gain(params, inputs, output):
         ex = gs[(gs.nonlinearity == nl) & (gs.method == "exact")].sort_values("width")
         fit = gs[(gs.nonlinearity == nl) & (gs.method == "fit")].sort_values("width")
         mc = gs[(gs.nonlinearity == nl) & (gs.method == "monte_carlo")].sort_values("width")
+        st = gs[(gs.nonlinearity == nl) & (gs.method == "stationary")].sort_values("width")
         if not ex.empty:
             a.plot(ex.width, ex.g, color=c, lw=1.2, label=f"{nl} exact")
             a.plot(fit.width, fit.g, color=c, ls="--", lw=1.2, label=f"{nl} paper fit")
+        if not st.empty:
+            a.plot(st.width, st.g, color=c, ls="-.", lw=1.2, label=f"{nl} stationary theory")
         if not mc.empty:
             a.errorbar(mc.width, mc.g, yerr=mc.g_se, color=c, marker="o", ms=3.5, ls="none" if not ex.empty else ":",
                        capsize=2, label=f"{nl} Monte Carlo")
@@ -110,13 +113,14 @@ def fig_optimal_gain(params, inputs, output):
     for nl in ("linear", "relu", "tanh"):
         c = COLORS[nl]
         mc = dr[(dr.nonlinearity == nl) & (dr.method == "monte_carlo")].sort_values("gain")
-        ex = dr[(dr.nonlinearity == nl) & (dr.method == "exact")].sort_values("gain")
+        ex = dr[(dr.nonlinearity == nl) & dr.method.isin(["exact", "stationary"])].sort_values("gain")
         if mc.empty:
             continue
         a.errorbar(mc.gain, mc.drift, yerr=mc.se, color=c, marker="o", ms=3, ls="none", capsize=1.5,
                    label=f"{nl} simulation")
         if not ex.empty:
-            a.plot(ex.gain, ex.drift, color=c, lw=1, label=f"{nl} exact E[ln z]")
+            how = "exact" if nl != "tanh" else "stationary"
+            a.plot(ex.gain, ex.drift, color=c, lw=1, ls="-" if nl != "tanh" else "-.", label=f"{nl} {how} E[ln z]")
         sel = gs[(gs.nonlinearity == nl) & (gs.method == "monte_carlo")]
         N = int(mc.width.iloc[0])
         row = sel[sel.width == N]
@@ -140,9 +144,11 @@ def fig_optimal_gain(params, inputs, output):
     cap = (f"Sussillo & Abbott 2014, Fig. 2 (scale: {_scale(params)}). Left: unbiased gain g* versus width: Monte "
            f"Carlo zero of the simulated drift (forward + backward through random depth-{D} nets, error bars = "
            "standard error), the exact optimum (digamma for linear, Binomial mixture conditioned on >= 1 active unit "
-           "for ReLU) and the paper's fits exp(1/2N), sqrt2 exp(1.2/(max(N,6)-2.4)); tanh has no closed form (Monte "
-           "Carlo only; it depends on depth through the forward transient). Right: per-layer drift versus g with "
-           "exact curves for linear/ReLU; arrows mark g* (exact, or Monte Carlo for tanh). No data set.")
+           "for ReLU) and the paper's fits exp(1/2N), sqrt2 exp(1.2/(max(N,6)-2.4)). tanh has no closed form: the paper "
+           "reports Monte Carlo (a unit-variance input, so it includes the forward transient and depends on depth); "
+           "dash-dotted = the stationary mean-field value (forward variance at its fixed point q*, N >= 16), an "
+           "addition of ours. Right: per-layer drift versus g with exact (linear/ReLU) and stationary (tanh) "
+           "curves; arrows mark g* (exact, or Monte Carlo for tanh). No data set.")
     save_figure(fig, output, cap)
 
 

@@ -12,11 +12,14 @@ is a random walk.  Exact step statistics (SA eqs. 6-9, papers.md section 3.2):
            E ln z = ln g^2 + ln(2/N) + E_M psi(M/2),  Var ln z = E_M psi'(M/2) + Var_M psi(M/2).
 
 The unbiased gain g* solves E ln z = 0.  The paper's fit formulas (SA eqs. 8 and 10):
-g_lin = exp(1/(2N)),  g_relu = sqrt(2) exp(1.2 / (max(N, 6) - 2.4)).  tanh has no closed form: Monte Carlo.
+g_lin = exp(1/(2N)),  g_relu = sqrt(2) exp(1.2 / (max(N, 6) - 2.4)).  tanh has no closed form (the paper reports
+Monte Carlo; the core also offers a stationary mean-field value).  The exact statistics come from
+:mod:`isometry.theory.random_walk`.
 
-``simulate_walks`` is the Monte Carlo: real Gaussian matrices, a real forward pass from a random input (so the
-ReLU / tanh derivative masks are those of the network, not independent coin flips), then back-propagation of a random
-output error.  Several gains share the same random numbers (common random numbers), so curves over g are smooth.
+``simulate_walks`` is this pipeline's Monte Carlo (like the core ``simulate_log_norms``, but many gains share one
+set of random networks -- common random numbers -- so curves over g are smooth and cheap): real Gaussian matrices, a
+real forward pass from a random input (so the ReLU / tanh derivative masks are those of the network, not independent
+coin flips), then back-propagation of a random output error.
 """
 
 from __future__ import annotations
@@ -25,50 +28,28 @@ import math
 
 import numpy as np
 import torch
-from scipy import special, stats
 
 from isometry.nonlinearities import torch_dphi, torch_phi
+from isometry.theory import random_walk as _rw
 
 EXACT_NONLINEARITIES = ("linear", "relu")
 
 
 # ------------------------------------------------------------------------------------------------ exact statistics
-def _relu_active_pmf(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """M = 1..n and P(M | M >= 1) for M ~ Binomial(n, 1/2)."""
-    m = np.arange(1, n + 1)
-    p = stats.binom.pmf(m, n, 0.5)
-    return m, p / p.sum()
-
-
+# Thin names over the core theory (isometry.theory.random_walk), which implements SA eqs. 6-10.
 def log_norm_increment_stats(width: int, nonlinearity: str, gain: float = 1.0) -> tuple[float, float]:
-    """(E[ln z], Var[ln z]) of one random-walk step at gain g (SA eqs. 6-9; exact, digamma/trigamma)."""
-    n = int(width)
-    lg2 = 2.0 * math.log(gain)
-    if nonlinearity == "linear":
-        return lg2 + math.log(2.0 / n) + float(special.digamma(n / 2)), float(special.polygamma(1, n / 2))
-    if nonlinearity == "relu":
-        m, p = _relu_active_pmf(n)
-        psi = special.digamma(m / 2)
-        mean_psi = float(np.sum(p * psi))
-        var = float(np.sum(p * special.polygamma(1, m / 2)) + np.sum(p * (psi - mean_psi) ** 2))
-        return lg2 + math.log(2.0 / n) + mean_psi, var
-    raise ValueError(f"exact random-walk statistics exist for linear and relu only, got {nonlinearity!r}")
+    """(E[ln z], Var[ln z]) of one random-walk step at gain g (SA eqs. 6-9; exact for linear / ReLU)."""
+    return _rw.log_norm_increment_stats(int(width), nonlinearity, float(gain))
 
 
 def optimal_gain_exact(width: int, nonlinearity: str) -> float:
-    """g* with E[ln z] = 0: exp(-E[ln z at g=1] / 2) (SA eqs. 7, 9)."""
-    m, _ = log_norm_increment_stats(width, nonlinearity, 1.0)
-    return math.exp(-0.5 * m)
+    """g* with E[ln z] = 0 (SA eqs. 7, 9); for tanh the core's stationary mean-field value."""
+    return float(_rw.optimal_gain(int(width), nonlinearity, method="exact"))
 
 
 def optimal_gain_fit(width: int, nonlinearity: str) -> float:
     """The paper's closed forms: exp(1/(2N)) (linear, SA eq. 8), sqrt(2) exp(1.2/(max(N,6)-2.4)) (ReLU, SA eq. 10)."""
-    n = int(width)
-    if nonlinearity == "linear":
-        return math.exp(1.0 / (2.0 * n))
-    if nonlinearity == "relu":
-        return math.sqrt(2.0) * math.exp(1.2 / (max(n, 6) - 2.4))
-    raise ValueError(f"the paper gives fit formulas for linear and relu only, got {nonlinearity!r}")
+    return float(_rw.optimal_gain(int(width), nonlinearity, method="fit"))
 
 
 # ------------------------------------------------------------------------------------------------ Monte Carlo
