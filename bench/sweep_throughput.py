@@ -8,8 +8,9 @@ per sweep step is the sum over networks). Model construction, init and evaluatio
 
 Writes bench/results/sweep_throughput_<device>.json (or ..._<device>_quick.json) and prints the speed-up as its
 LAST line. Default: 64 members, depth 100, width 400, batch 128, MNIST-shaped random data (``--real`` uses
-data/mnist if converted). ``--quick`` (32 members, depth 20, width 64, batch 32) takes well under a minute on 2
-CPU cores.
+data/mnist if converted). ``--quick`` (32 members, depth 20, width 32, batch 32, one
+thread for both sides: on a busy shared CPU, OpenMP spin-waiting makes 2 threads slower and noisier) takes ~15 s
+on 2 CPU cores.
 
 On a CPU the engine's advantage is overhead, not arithmetic: bmm over E members does the same FLOPs as E separate
 GEMMs, so at width 400 x batch 128 (compute-bound) expect a ratio near 1; at small widths, where one network's step

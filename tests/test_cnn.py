@@ -19,6 +19,15 @@ from isometry.spec import Member
 CRIT = dict(init="delta_orthogonal", sigma_w2=1.05, sigma_b2=2.01e-5)   # Xiao et al.'s critical tanh point
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Single-threaded: the test machines are shared and oversubscribed intra-op threads thrash."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _members():
     return [Member("a", seed=1, **CRIT),
             Member("b", init="gaussian", sigma_w2=1.7, sigma_b2=0.05, seed=2),
@@ -160,7 +169,6 @@ def _step_grads_and_peak(checkpoint):
 
 
 def test_checkpointing_same_gradients_less_memory():
-    torch.set_num_threads(1)
     g_full, peak_full, saved_full = _step_grads_and_peak(None)
     g_ckpt, peak_ckpt, saved_ckpt = _step_grads_and_peak(True)      # segments of 7 layers
     for k in g_full:
@@ -175,26 +183,31 @@ def test_checkpointing_same_gradients_less_memory():
 
 
 def test_1000_layer_critical_cnn_trains():
-    """A 1000-layer vanilla tanh CNN at Xiao's critical point (delta-orthogonal, sigma_w2=1.05,
-    sigma_b2=2.01e-5) fits a small batch: the loss decreases under plain SGD."""
+    """A 1000-layer vanilla tanh CNN at Xiao's critical point (delta-orthogonal, sigma_w2=1.05, sigma_b2=2.01e-5)
+    trains: the loss decreases under SGD + momentum and the gradient reaching the FIRST hidden layer stays as large
+    as the last one's (dynamical isometry), before and after the updates. Hidden weights get a small learning
+    rate (1e-3, Xiao et al.'s scale: at depth 1000 a coherent 1% change per layer compounds), the readout 0.5."""
     t0 = time.time()
-    torch.manual_seed(0)
-    E, B = 2, 32
-    model = EnsembleCNN(E, (1, 8, 8), 4, channels=8, depth=1000, n_down=1, checkpoint=True)
+    E, B, K = 2, 16, 4
+    model = EnsembleCNN(E, (K, 8, 8), K, channels=8, depth=1000, n_down=2, checkpoint=True)
     model.reset_parameters([Member("a", seed=1, **CRIT), Member("b", seed=2, **CRIT)])
     g = torch.Generator().manual_seed(0)
-    proto = torch.randn(4, 1, 8, 8, generator=g)
-    y = torch.randint(0, 4, (B,), generator=g)
-    x = proto[y] + 0.3 * torch.randn(B, 1, 8, 8, generator=g)
-    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    losses = []
-    for _ in range(8):
+    y = torch.arange(B) % K
+    x = F.one_hot(y, K).float()[:, :, None, None] + 0.5 * torch.randn(B, K, 8, 8, generator=g)
+    readout = [model.readout_weight, model.readout_bias]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("readout")]
+    opt = torch.optim.SGD([{"params": readout, "lr": 0.5}, {"params": rest}], lr=1e-3, momentum=0.9)
+    losses, ratios = [], []
+    for _ in range(6):
         opt.zero_grad(set_to_none=True)
         loss = F.cross_entropy(model(x).flatten(0, 1), y.repeat(E), reduction="none").view(E, B).mean(1)
         loss.sum().backward()
+        gw = model.hidden_weight.grad
+        ratios.append(gw[:, 0].flatten(1).norm(dim=1) / gw[:, -1].flatten(1).norm(dim=1))
         opt.step()
         losses.append(loss.detach())
-    losses = torch.stack(losses)
+    losses, ratios = torch.stack(losses), torch.stack(ratios)
     assert torch.isfinite(losses).all()
-    assert (losses[-1] < 0.7 * losses[0]).all(), losses
+    assert (losses[-1] < 0.85 * losses[0]).all(), losses
+    assert ((ratios > 0.05) & (ratios < 20)).all(), ratios
     assert time.time() - t0 < 60

@@ -64,10 +64,38 @@ def cmd_data(a) -> int:
 
 
 def cmd_run(kind: str, a) -> int:
-    params = json.loads(a.params) if a.params else {}
-    _setup_runtime(params, needs_device=(kind == "experiment"))
+    """Run a paper's experiment or figure. Experiments run inside ``checkpoint.experiment_checkpoints``: every
+    ``engine.train`` call checkpoints into ``<output>.ckpt/`` (removed once the output is written), so a rerun after
+    a crash or ``kill -9`` resumes instead of starting over (``ISOMETRY_CHECKPOINT_EVERY`` seconds, default 60)."""
+    try:
+        params = json.loads(a.params) if a.params else {}
+    except json.JSONDecodeError as exc:
+        print(f"error: --params is not valid JSON ({exc})", file=sys.stderr)
+        return 2
+    if not isinstance(params, dict):
+        print("error: --params must be a JSON object", file=sys.stderr)
+        return 2
+    inputs, output = [Path(p) for p in a.input], Path(a.output)
     fn = _lookup({"experiment": "EXPERIMENTS", "figure": "FIGURES"}[kind], a.target)
-    fn(params=params, inputs=[Path(p) for p in a.input], output=Path(a.output))
+    if kind == "figure":
+        _setup_runtime(params, needs_device=False)
+        fn(params=params, inputs=inputs, output=output)
+        return 0
+    from isometry.checkpoint import experiment_checkpoints
+    from isometry.config import ConfigError
+
+    ckpt = output.parent / f"{output.name}.ckpt"
+    try:
+        with experiment_checkpoints(output, a.target, params, inputs, every=params.get("checkpoint_every")):
+            _setup_runtime(params, needs_device=True)
+            fn(params=params, inputs=inputs, output=output)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:                 # disk full, read-only file system, missing input, ...
+        print(f"error: {a.target}: {exc}" + (f"\nnote: finished work is kept in {ckpt}/; rerun the same command "
+                                              "to resume from it" if ckpt.is_dir() else ""), file=sys.stderr)
+        return 1
     return 0
 
 

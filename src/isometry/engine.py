@@ -27,6 +27,19 @@ Decisions (DESIGN.md asks that they be written down):
   members continue exactly as they would without it (members never interact: the summed objective masks it out).
 * **Precision.** Parameters and optimizer state are fp32. ``autocast_bf16=True`` runs the forward pass under
   ``torch.autocast(dtype=bfloat16)``, nothing else. On CUDA, TF32 matmuls are allowed.
+* **Checkpoints and resume.** Inside a checkpoint session (``python -m isometry experiment`` opens one per
+  experiment in ``<output>.ckpt/``; library use without one is unaffected) every call saves its full loop state every
+  ``ISOMETRY_CHECKPOINT_EVERY`` seconds (default 60) and a finished record at the end; a rerun after a crash or
+  ``kill -9`` reuses finished calls and resumes the interrupted one from its last checkpoint. Resumed training is
+  bit-identical on the CPU; only ``wall_s`` differs. Details and limits (callbacks) in checkpoint.py.
+* **Determinism.** Same members, seeds and arguments => identical rows on the CPU (same torch version and thread
+  count: the CLI sets ``threads``), so the run CSVs are byte-identical except the ``wall_s`` column. On CUDA expect
+  agreement to a tolerance, not bit-equality: cuBLAS/cuDNN may pick different (split-K, atomics-based) reduction
+  orders from run to run, and TF32 matmuls (enabled here) round inputs to 10 mantissa bits, so losses agree to about
+  1e-3 relative early in training and chaotic (near-critical, very deep) networks can drift apart further; compare
+  GPU runs statistically (per-seed curves within tolerance, the same diverged flags away from the edge of chaos).
+  ``torch.use_deterministic_algorithms(True)`` plus ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` and TF32 off would make a
+  GPU rerun repeat itself on the same GPU model, at a cost in speed; it still would not equal the CPU result.
 * **Custom initial weights.** ``init_hook(model, members)`` runs after ``reset_parameters`` (and after the move to
   the device) and before the optimizer is built; or initialize the model yourself and pass ``reset=False``.
 """
@@ -45,6 +58,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from isometry import checkpoint as _ckpt
 from isometry.data import Dataset
 from isometry.optim import make_optimizer
 from isometry.spec import RUN_COLUMNS, Member
@@ -78,12 +92,33 @@ class BatchOrder:
 
     def next(self) -> Tensor:
         if self.k == self.per_epoch:
-            perms = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
-            self.perms = perms.to(self.device)
-            self.k, self.epoch = 0, self.epoch + 1
+            self._new_epoch()
         idx = self.perms[:, self.k * self.B:(self.k + 1) * self.B]
         self.k += 1
         return idx[0] if self.shared else idx
+
+    def _new_epoch(self):
+        self.epoch_states = [g.get_state() for g in self.gens]       # for state_dict: the epoch can be redrawn
+        perms = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens])
+        self.perms = perms.to(self.device)
+        self.k, self.epoch = 0, self.epoch + 1
+
+    def state_dict(self) -> dict:
+        """Position (epoch, batch k) and each generator's state at the start of the current epoch (small: the
+        epoch's permutations are redrawn by ``load_state_dict``, consuming exactly what the first draw did)."""
+        if self.epoch < 0:
+            return {"epoch": -1, "k": self.k, "gens": [g.get_state() for g in self.gens]}
+        return {"epoch": self.epoch, "k": self.k, "gens": [s.clone() for s in self.epoch_states]}
+
+    def load_state_dict(self, state: dict):
+        for g, s in zip(self.gens, state["gens"], strict=True):
+            g.set_state(s)
+        if state["epoch"] < 0:
+            self.epoch, self.k = -1, self.per_epoch
+            return
+        self.epoch = int(state["epoch"]) - 1
+        self._new_epoch()
+        self.k = int(state["k"])
 
 
 # --------------------------------------------------------------------------------------------------------- losses
@@ -213,8 +248,55 @@ def train(model, members: Sequence[Member], dataset: Dataset, *, steps: int, bat
                "sigma_w2": s2, "sigma_b2": m.sigma_b2, "lr": m.lr, "optimizer": m.optimizer, "seed": m.seed,
                "dataset": dataset.label} for m, s2 in zip(members, sigma_w2)]
     rows: list[dict] = []
-    bar = _Progress(steps, progress, desc or f"{experiment or 'train'} E={E}")
-    t0 = time.perf_counter()
+
+    # -- checkpoints: only inside a checkpoint session (``python -m isometry experiment``; checkpoint.py) ---------
+    ck, start, state = None, 0, None
+    session = _ckpt.active()
+    if session is not None:
+        ordinal = session.next_call()
+        if callback is None or (hasattr(callback, "state_dict") and hasattr(callback, "load_state_dict")):
+            key = _ckpt.fingerprint(
+                members=[m.as_row() for m in members], steps=steps, batch_size=batch_size, loss=loss,
+                lr_schedule=lr_schedule, log_set=log_set, eval_examples=eval_examples, eval_batch_size=eval_batch_size,
+                device=device.type, autocast_bf16=autocast_bf16, regularizer=regularizer, grad_clip=grad_clip,
+                lr_multipliers=lr_multipliers if lr_multipliers is not None else model.lr_multipliers(),
+                data_seed=data_seed, reset=reset, init_hook=init_hook, callback=callback, paper=paper,
+                experiment=experiment, sigma_w2=sigma_w2, dataset=_ckpt.dataset_digest(dataset),
+                model=[type(model).__module__, type(model).__qualname__, shape],
+                params={k: _ckpt.describe(v) for k, v in model.state_dict().items()})
+            ck = session.call(ordinal, key)
+            state = ck.load()
+        else:
+            _ckpt._log(f"train call {ordinal} ({desc or experiment}): its callback has no state_dict/"
+                       "load_state_dict, so it is not checkpointed (it reruns from step 0 after an interruption)")
+    if state is not None:
+        model.load_state_dict(state["model"])            # in place: the parameters stay views into opt.flat
+        rows = list(state["rows"])
+        start = int(state["step"])
+        if state.get("finished"):
+            _ckpt._log(f"{ck.path.name}: train call already finished; its rows and final weights are reused")
+        else:
+            opt.load_state_dict(state["opt"])
+            order.load_state_dict(state["order"])
+            diverged_at.copy_(state["diverged_at"])
+            if callback is not None:
+                callback.load_state_dict(state["callback"])
+            _ckpt._log(f"{ck.path.name}: resuming train call from step {start}/{steps}")
+        _ckpt.set_rng_state(state["rng"])
+    bar = _Progress(steps, progress, desc or f"{experiment or 'train'} E={E}", start=start)
+    t0 = time.perf_counter() - (float(state["elapsed"]) if state is not None else 0.0)
+    last_save = time.perf_counter()
+
+    def save(step: int, finished: bool = False):
+        st = {"step": step, "finished": finished, "rows": rows, "elapsed": time.perf_counter() - t0,
+              "rng": _ckpt.rng_state(),
+              "model": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}}
+        if not finished:
+            st.update(opt={k: v.to("cpu") if torch.is_tensor(v) else v for k, v in opt.state_dict().items()},
+                      order=order.state_dict(), diverged_at=diverged_at.cpu())
+            if callback is not None:
+                st["callback"] = callback.state_dict()
+        ck.save(st)
 
     def log(step: int):
         model.eval()
@@ -235,11 +317,11 @@ def train(model, members: Sequence[Member], dataset: Dataset, *, steps: int, bat
 
     # -- the loop -------------------------------------------------------------------------------------------------
     model.train()
-    if 0 in log_set:
+    if 0 in log_set and start == 0:
         log(0)
     with warnings.catch_warnings():      # params are views into the optimizer's flat buffer (optim.py)
         warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
-        for step in range(1, steps + 1):
+        for step in range(start + 1, steps + 1):
             idx = order.next()
             x = X.index_select(0, idx.reshape(-1)).view(*idx.shape, *X.shape[1:])   # (E, B, ...) or (B, ...)
             y = Y.index_select(0, idx.reshape(-1)).view(idx.shape)
@@ -258,7 +340,12 @@ def train(model, members: Sequence[Member], dataset: Dataset, *, steps: int, bat
             if step in log_set:
                 log(step)
             bar.update(step)
+            if ck is not None and step < steps and time.perf_counter() - last_save >= ck.every:
+                save(step)
+                last_save = time.perf_counter()
     bar.close()
+    if ck is not None and not (state is not None and state.get("finished")):
+        save(steps, finished=True)
 
     df = pd.DataFrame(rows)
     extras = [c for c in df.columns if c not in RUN_COLUMNS]
@@ -274,14 +361,14 @@ def _mark_diverged(opt, diverged_at: Tensor, bad: Tensor, step: int):
 class _Progress:
     """tqdm bar with ETA on a TTY; otherwise a plain line to stderr every ``every_s`` seconds."""
 
-    def __init__(self, total: int, enabled: bool | None, desc: str, every_s: float = 30.0):
-        self.total, self.desc, self.every_s = total, desc, every_s
+    def __init__(self, total: int, enabled: bool | None, desc: str, every_s: float = 30.0, start: int = 0):
+        self.total, self.desc, self.every_s, self.start = total, desc, every_s, start
         self.enabled = enabled is not False
         self.tty = sys.stderr.isatty() if enabled is None else enabled
         self.bar = None
         if self.enabled and self.tty:
             from tqdm.auto import tqdm
-            self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+            self.bar = tqdm(total=total, initial=start, desc=desc, leave=False, dynamic_ncols=True)
         self.t0 = self.last = time.perf_counter()
 
     def update(self, step: int):
@@ -293,7 +380,7 @@ class _Progress:
         now = time.perf_counter()
         if now - self.last >= self.every_s or step == self.total:
             self.last = now
-            rate = (now - self.t0) / step
+            rate = (now - self.t0) / max(step - self.start, 1)
             print(f"[isometry] {self.desc}: step {step}/{self.total} ({100 * step / self.total:.0f}%), "
                   f"{now - self.t0:.0f} s elapsed, ETA {rate * (self.total - step):.0f} s", file=sys.stderr,
                   flush=True)

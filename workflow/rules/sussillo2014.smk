@@ -39,9 +39,9 @@ rule sussillo2014_figure:
     input:
         "results/sussillo2014/{name}.csv",
     output:
-        "figures/sussillo2014/{name}.png",
-        "figures/sussillo2014/{name}.pdf",
-        "figures/sussillo2014/{name}.caption.txt",
+        png="figures/sussillo2014/{name}.png",
+        pdf="figures/sussillo2014/{name}.pdf",
+        caption="figures/sussillo2014/{name}.caption.txt",
     wildcard_constraints:
         name="|".join(SA_FIGURES),
     params:
@@ -55,7 +55,7 @@ rule sussillo2014_figure:
         "../../environment.yml"
     shell:
         "python -m isometry figure sussillo2014.{wildcards.name} --params {params.cfg:q} {params.inputs}"
-        " --output {output[0]} > {log} 2>&1"
+        " --output {output.png} > {log} 2>&1"
 
 
 rule sussillo2014_checks:

@@ -511,7 +511,8 @@ def critical_sigma_w2(nl: str, sigma_b2, return_q_star: bool = False):
 
 
 def xi_c_fourier(nl: str, sigma_w2, sigma_b2, variance_vector, n: int):
-    """Per-Fourier-mode correlation depth scales in a CNN (Xiao et al. 2018, sec. 2.3-2.4 / eq. 2.16-ish).
+    """Per-Fourier-mode correlation depth scales in a CNN (Xiao et al. 2018, the spatial Fourier analysis of the
+    linearized covariance map; equation numbers not verified against the PDF).
 
     Derivation.  For a CNN with spatial variance vector v (weight variance sigma_w2 * v_beta at filter offset beta,
     sum_beta v_beta = 1), the covariance of pre-activations at positions (alpha, alpha') obeys
@@ -539,7 +540,7 @@ def xi_c_fourier(nl: str, sigma_w2, sigma_b2, variance_vector, n: int):
     grid[tuple(slice(0, s) for s in v.shape)] = v
     vhat = np.abs(np.fft.fftn(grid))
     chic = float(chi_c(nl, sigma_w2, sigma_b2))
-    lam = np.minimum(chic * vhat, np.inf)
+    lam = chic * vhat
     with np.errstate(divide="ignore"):
         xi = np.where(lam >= 1.0 - 1e-15, np.inf, np.where(lam <= 0, 0.0, -1.0 / np.log(np.clip(lam, 1e-300, 1.0))))
     return xi

@@ -121,26 +121,129 @@ def bernoulli_p(nl: str, q_star: float) -> float:
     raise ValueError(f"{nl} has no Bernoulli D^2; use the numerical route")
 
 
+@dataclass(frozen=True, eq=False)
+class D2Law:
+    """A law of d = phi'(h)^2 >= 0 as atoms plus uniform segments, with its M-transform at complex w.
+
+    atoms: values ``av`` (> 0) with masses ``am``; ``mass0`` = P(d = 0); segments: d uniform on [lo, hi] with
+    mass ``sm``. M_D(w) = E[d/(w - d)] = sum_atoms am av/(w - av) + sum_seg sm (-1 + (w/Delta) log((w-lo)/(w-hi))).
+    Segments keep M_D continuous up to the real axis, so the solver can approach the support of d (small depth,
+    orthogonal weights) without seeing the quadrature's discreteness.
+    """
+
+    av: np.ndarray
+    am: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    sm: np.ndarray
+    mass0: float = 0.0
+
+    @property
+    def m1(self) -> float:
+        return float(np.sum(self.am * self.av) + np.sum(self.sm * 0.5 * (self.lo + self.hi)))
+
+    @property
+    def m2(self) -> float:
+        seg = self.sm * (self.lo**2 + self.lo * self.hi + self.hi**2) / 3.0
+        return float(np.sum(self.am * self.av**2) + np.sum(seg))
+
+    @property
+    def vmax(self) -> float:
+        return float(max(self.av.max(initial=0.0), self.hi.max(initial=0.0)))
+
+    def m_transform(self, w):
+        """(M_D(w), dM_D/dw) for a 1-D complex array w (Im w >= 0 on the physical sheet)."""
+        w = np.asarray(w, dtype=complex)
+        col = w[:, None]
+        m = np.zeros(w.shape, complex)
+        dm = np.zeros(w.shape, complex)
+        if self.av.size:
+            t = (self.am * self.av)[None, :] / (col - self.av[None, :])
+            m += t.sum(1)
+            dm -= (t / (col - self.av[None, :])).sum(1)
+        if self.sm.size:
+            delta = (self.hi - self.lo)[None, :]
+            mid = (0.5 * (self.hi + self.lo))[None, :]
+            a = col - mid
+            x = 0.5 * delta / a
+            small = np.abs(x) < 1e-2
+            x2 = x * x
+            # I = int_lo^hi dx/(w - x) = 2 artanh(Delta/(2a)) = (Delta/a) r; r - 1 by its series where |x| is small
+            with np.errstate(divide="ignore", invalid="ignore"):
+                full = a * (np.log(col - self.lo[None, :]) - np.log(col - self.hi[None, :])) / delta - 1.0
+            rm1 = np.where(small, x2 * (1 / 3 + x2 * (1 / 5 + x2 * (1 / 7 + x2 / 9))), full)
+            sm = self.sm[None, :]
+            # w I/Delta - 1 = (w (r - 1) + mid)/a ;  d/dw (w I/Delta) = ((r - 1) - r x^2 - mid/a) / (a (1 - x^2))
+            m += (sm * (col * rm1 + mid) / a).sum(1)
+            dm += (sm * ((rm1 - (1.0 + rm1) * x2) - mid / a) / (a * (1.0 - x2))).sum(1)
+        return m, dm
+
+
+_EMPTY = np.zeros(0)
+
+
+def _bernoulli_law(p: float) -> D2Law:
+    return D2Law(np.array([1.0]), np.array([p]), _EMPTY, _EMPTY, _EMPTY, mass0=1.0 - p)
+
+
 @lru_cache(maxsize=64)
-def _d2_quadrature(nl: str, q_star: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _gh_law(nl: str, q_star: float, n: int) -> D2Law:
     z, a = hermite_nodes(n)
     d = dphi(nl)(math.sqrt(max(q_star, 0.0)) * z) ** 2
     # merge equal values (symmetric nodes for even phi'^2; the 0/1 plateaus of relu and hard-tanh)
     vals, inv = np.unique(np.round(d, 15), return_inverse=True)
     mass = np.bincount(inv, weights=a)
-    vals.setflags(write=False)
-    mass.setflags(write=False)
-    return vals, mass
+    zero = vals <= 0.0
+    return D2Law(vals[~zero], mass[~zero], _EMPTY, _EMPTY, _EMPTY, mass0=float(mass[zero].sum()))
+
+
+@lru_cache(maxsize=64)
+def _segment_law(nl: str, q_star: float, n: int) -> D2Law:
+    """Law of d for phi'^2 even and decreasing in |h| (tanh, erf): n segments between breakpoints b_k in |z|
+    (half equal-mass quantiles of |z|, half uniform on [0, 8]), masses exact (erf differences)."""
+    half = n // 2
+    bq = math.sqrt(2.0) * special.erfinv(np.linspace(0.0, 1.0, half + 1)[:-1])
+    bu = np.linspace(0.0, 8.0, n - half + 1)
+    b = np.unique(np.concatenate([bq, bu]))
+    b = b[b <= 8.0]
+    cdf = special.erf(b / math.sqrt(2.0))
+    mass = np.diff(np.append(cdf, 1.0))  # last segment also carries the tail |z| > 8 (mass 1e-15)
+    d = dphi(nl)(math.sqrt(q_star) * b) ** 2
+    hi = d
+    lo = np.append(d[1:], dphi(nl)(math.sqrt(q_star) * 40.0) ** 2)
+    return D2Law(_EMPTY, _EMPTY, lo, hi, mass)
+
+
+def d2_law(nl: str, q_star: float, method: str = "numerical", n: int = N_QUAD) -> D2Law:
+    """The law of d = phi'(h)^2, h ~ N(0, q*).
+
+    method "closed": exact Bernoulli(p) (linear, relu, hard_tanh). "numerical": tanh/erf as ``n`` uniform segments
+    (exact masses), linear/relu/hard_tanh as n-point Gauss-Hermite atoms. "quadrature": n-point Gauss-Hermite atoms
+    for every nonlinearity (the plain discretisation; fine for depth >= 2, discrete-looking at depth 1).
+    """
+    _check_nl(nl)
+    q = float(q_star)
+    if method == "closed":
+        return _bernoulli_law(bernoulli_p(nl, q))
+    if method == "numerical" and nl in ("tanh", "erf"):
+        if q <= 0:
+            return _bernoulli_law(1.0)
+        return _segment_law(nl, q, int(n))
+    if method in ("numerical", "quadrature"):
+        return _gh_law(nl, q, int(n))
+    raise ValueError(f"method must be 'closed', 'numerical' or 'quadrature', got {method!r}")
 
 
 def d2_distribution(nl: str, q_star: float, n: int = N_QUAD) -> tuple[np.ndarray, np.ndarray]:
     """Discrete (Gauss-Hermite) law of d = phi'(h)^2, h ~ N(0, q*): sorted values and masses (summing to 1)."""
-    _check_nl(nl)
-    return _d2_quadrature(nl, float(q_star), int(n))
+    law = _gh_law(nl, float(q_star), int(n))
+    vals = np.concatenate([[0.0], law.av]) if law.mass0 > 0 else law.av.copy()
+    mass = np.concatenate([[law.mass0], law.am]) if law.mass0 > 0 else law.am.copy()
+    return vals, mass
 
 
 def d2_moments(nl: str, q_star: float, n: int = N_QUAD) -> tuple[float, float]:
-    """(E[d], E[d^2]) of d = phi'(h)^2; exact for the piecewise-linear nonlinearities."""
+    """(E[d], E[d^2]) of d = phi'(h)^2 (exact for the piecewise-linear nonlinearities, Gauss-Hermite otherwise)."""
     if nl in CLOSED_FORM:
         p = bernoulli_p(nl, q_star)
         return p, p
@@ -149,28 +252,24 @@ def d2_moments(nl: str, q_star: float, n: int = N_QUAD) -> tuple[float, float]:
 
 
 def s_transform_d2(nl: str, q_star: float, z, method: str = "numerical", n: int = N_QUAD) -> np.ndarray:
-    """S_{D^2}(z) at complex z (small |z| / lower half plane), closed form or by numerical inversion of M_D.
+    """S_{D^2}(z) = (1 + z)/(z M_D^{-1}(z)) at complex z (lower half plane or small |z|).
 
-    closed (Bernoulli p): S(z) = (1 + z)/(z + p). numerical: S = (1+z)/(z w) with M_D(w) = z solved by Newton,
-    continued from z ~ 0 (w ~ E[d]/z) along the ray t z, t: 1e-3 -> 1.
+    closed (Bernoulli p): S(z) = (1 + z)/(z + p). Otherwise M_D(w) = z is solved for w by Newton's method,
+    continued from z ~ 0 (w ~ m1/z + m2/m1) along the ray t z, t: 1e-3 -> 1.
     """
     z = np.asarray(z, dtype=complex)
+    law = d2_law(nl, q_star, method, n)
     if method == "closed":
         p = bernoulli_p(nl, q_star)
         return (1 + z) / (z + p)
-    vals, mass = d2_distribution(nl, q_star, n)
-    md = mass * vals
-    m1 = md.sum()
-    m2 = (md * vals).sum()
+    m1, m2 = law.m1, law.m2
     zf = z.ravel()
     w = m1 / (1e-3 * zf) + m2 / m1
     for t in np.geomspace(1e-3, 1.0, 40):
         zt = t * zf
         for _ in range(50):
-            diff = w[:, None] - vals[None, :]
-            f = (md / diff).sum(1) - zt
-            df = -(md / diff**2).sum(1)
-            step = f / df
+            f, df = law.m_transform(w)
+            step = (f - zt) / df
             w = w - step
             if np.all(np.abs(step) <= 1e-13 * np.abs(w)):
                 break
@@ -180,7 +279,7 @@ def s_transform_d2(nl: str, q_star: float, z, method: str = "numerical", n: int 
 
 @dataclass(frozen=True)
 class SpectrumModel:
-    """Everything the solver needs: depth, weights, sigma_w^2 and the law of d (closed p or discrete values)."""
+    """Everything the solver needs: depth, weights, sigma_w^2 and the law of d."""
 
     nl: str
     weights: str
@@ -188,19 +287,21 @@ class SpectrumModel:
     sigma_w2: float
     sigma_b2: float
     q_star: float
-    route: str  # "closed" | "numerical"
+    route: str  # "closed" (unknown z, Bernoulli p) | "numerical" (unknown w = M_D^{-1}(z))
+    law: D2Law
     p: float = 1.0  # closed route
-    vals: np.ndarray | None = None  # numerical route: positive values of d ...
-    mass: np.ndarray | None = None  # ... and their masses
-    mass0: float = 0.0  # P(d = 0)
 
     @property
     def m1_d(self) -> float:
-        return self.p if self.route == "closed" else float(np.sum(self.mass * self.vals))
+        return self.law.m1
 
     @property
     def m2_d(self) -> float:
-        return self.p if self.route == "closed" else float(np.sum(self.mass * self.vals**2))
+        return self.law.m2
+
+    @property
+    def mass0(self) -> float:
+        return self.law.mass0
 
     @property
     def chi(self) -> float:
@@ -209,7 +310,8 @@ class SpectrumModel:
 
 def make_model(nl: str, weights: str, depth: int, q_star: float | None = None, *, sigma_w2: float | None = None,
                sigma_b2: float | None = None, method: str | None = None, n_quad: int = N_QUAD) -> SpectrumModel:
-    """Resolve parameters and the law of D^2. ``method``: None (closed where available), "closed", "numerical"."""
+    """Resolve parameters and the law of D^2. ``method``: None (closed where available, else numerical),
+    "closed", "numerical" or "quadrature" (see ``d2_law``)."""
     _check_nl(nl)
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
@@ -219,15 +321,10 @@ def make_model(nl: str, weights: str, depth: int, q_star: float | None = None, *
     sw2, sb2, q = resolve_parameters(nl, q_star, sigma_w2, sigma_b2)
     if method is None:
         method = "closed" if nl in CLOSED_FORM else "numerical"
+    law = d2_law(nl, q, method, n_quad)
     if method == "closed":
-        p = bernoulli_p(nl, q)
-        return SpectrumModel(nl, weights, depth, sw2, sb2, q, "closed", p=p, mass0=1.0 - p)
-    if method != "numerical":
-        raise ValueError(f"method must be 'closed' or 'numerical', got {method!r}")
-    v, m = d2_distribution(nl, q, n_quad)
-    zero = v <= 0.0
-    return SpectrumModel(nl, weights, depth, sw2, sb2, q, "numerical", vals=v[~zero].copy(), mass=m[~zero].copy(),
-                         mass0=float(m[zero].sum()))
+        return SpectrumModel(nl, weights, depth, sw2, sb2, q, "closed", law, p=bernoulli_p(nl, q))
+    return SpectrumModel(nl, weights, depth, sw2, sb2, q, "numerical", law)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -259,10 +356,8 @@ def _equation(model: SpectrumModel, u):
             df = -(L - 1) * z / opz - 1 + L * z / zp
         return f, df, z
     w = np.exp(u)
-    diff = w[:, None] - model.vals[None, :]
-    t = (model.mass * model.vals)[None, :] / diff
-    z = t.sum(1)
-    dz = -w * (t / diff).sum(1)
+    z, dmz = model.law.m_transform(w)
+    dz = w * dmz
     opz = 1 + z
     if gauss:
         f = _log_lower(opz) + (L - 1) * _log_lower(z) + L * (ls + u)
@@ -288,38 +383,40 @@ def _clamp(model: SpectrumModel, u):
     return u.real + 1j * im
 
 
-def _newton(model: SpectrumModel, u, logzeta, *, tol=1e-11, maxit=40, max_step=1.0):
-    conv = np.zeros(u.shape, bool)
+def _newton(model: SpectrumModel, u, logzeta, *, tol=1e-11, maxit=30, max_step=1.0):
+    """Damped Newton on F(u) = log zeta, vectorised; only unconverged entries are iterated."""
+    u = u.copy()
+    scale = max(1.0, float(model.depth))
+    active = np.arange(u.size)
     for _ in range(maxit):
-        f, df, _ = _equation(model, u)
-        r = f - logzeta
+        f, df, _ = _equation(model, u[active])
+        r = f - logzeta[active]
+        done = np.abs(r) < tol * scale
+        active, r, df = active[~done], r[~done], df[~done]
+        if active.size == 0:
+            break
         step = r / df
         a = np.abs(step)
         step = step * np.minimum(1.0, max_step / np.maximum(a, 1e-300))
-        u = _clamp(model, u - step)
-        conv = np.abs(r) < tol * max(1.0, model.depth)
-        if conv.all():
-            break
+        u[active] = _clamp(model, u[active] - step)
     f, _, z = _equation(model, u)
-    conv = np.abs(f - logzeta) < 1e-8 * max(1.0, model.depth)
+    conv = np.abs(f - logzeta) < 1e-8 * scale
     return u, z, conv
 
 
 def solve_m_transform(model: SpectrumModel, lam, *, t_final: float = T_FINAL, decades_per_stage: float = 0.25):
-    """M_{JJ^T}(zeta) at zeta = lam (1 + i t_final) for lam > 0, by Newton continuation in t (see module doc).
+    """M_{JJ^T}(zeta) at zeta = lam (1 + i t_final) for lam > 0 (1-D), by Newton continuation in t (module doc).
 
     Returns (zeta, z, converged).
     """
     lam = np.asarray(lam, dtype=float)
     edge = spectral_edge_model(model)
-    scale = max(edge, model.chi**model.depth)
-    t0 = 10.0 * np.maximum(scale, lam) / lam
-    n_st = int(math.ceil(np.max(np.log10(t0 / t_final)) / decades_per_stage))
-    n_st = max(n_st, 4)
-    zeta = lam * (1 + 1j * t0)
     m1 = model.chi**model.depth
+    scale = max(edge, m1)
+    t0 = 10.0 * np.maximum(scale, lam) / lam
+    n_st = max(4, int(math.ceil(np.max(np.log10(t0 / t_final)) / decades_per_stage)))
+    zeta = lam * (1 + 1j * t0)
     u = _clamp(model, _u_from_z(model, m1 / zeta + 0j))
-    conv = np.ones(lam.shape, bool)
     for k in range(n_st + 1):
         s = k / n_st
         t = t0 ** (1 - s) * t_final**s
@@ -335,10 +432,7 @@ def atoms_of(model: SpectrumModel) -> list[tuple[float, float]]:
     if model.mass0 > 1e-15:
         out.append((0.0, float(model.mass0)))
     if model.weights == "orthogonal":
-        if model.route == "closed":
-            cand = [(1.0, model.p)]
-        else:
-            cand = list(zip(model.vals.tolist(), model.mass.tolist()))
+        cand = list(zip(model.law.av.tolist(), model.law.am.tolist()))
         for v, m in cand:
             mass = L * m - (L - 1)
             if mass > 1e-15:
@@ -376,7 +470,7 @@ def _lam_real(model: SpectrumModel, s):
     if model.route == "closed":
         u = s + 0j
     else:
-        vmax = model.vals.max()
+        vmax = model.law.vmax
         u = np.log(vmax * (1 + np.exp(s))) + 0j
     f, _, _ = _equation(model, np.atleast_1d(u))
     return f.real

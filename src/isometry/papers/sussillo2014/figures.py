@@ -161,7 +161,7 @@ def fig_mnist_gain_sweep(params, inputs, output):
     df = final_errors(_read(inputs, "mnist_gain_sweep"))
     nls = [n for n in ("tanh", "relu") if n in set(df.nonlinearity)]
     depths = sorted(df.depth.unique())
-    fig, ax = new_figure(len(depths), len(nls), width=3.6, height=2.9)
+    fig, ax = new_figure(len(depths), len(nls), width=3.9, height=3.0)
     combos = df[["lr_in", "lr_out"]].drop_duplicates().sort_values(["lr_out", "lr_in"]).reset_index(drop=True)
     n_eval = params.get("recipe", {}).get("eval_examples") or params.get("recipe", {}).get("n_train", 1)
     floor = 0.5 / max(int(n_eval), 1)
@@ -205,9 +205,10 @@ def fig_mnist_gain_sweep(params, inputs, output):
 
 # ----------------------------------------------------------------------------------------------------- Fig. 4
 def fig_depth_sweep(params, inputs, output):
-    df = final_errors(_read(inputs, "depth_sweep"))
-    tasks = df[["task", "dataset"]].drop_duplicates().to_records(index=False)
-    fig, ax = new_figure(1, len(tasks), width=3.4, height=2.9)
+    raw = _read(inputs, "depth_sweep")
+    tasks = raw[["task", "dataset"]].drop_duplicates().to_records(index=False)     # config order
+    df = final_errors(raw)
+    fig, ax = new_figure(1, len(tasks), width=3.8, height=3.0)
     combos = df[["lr_in", "lr_out"]].drop_duplicates().sort_values(["lr_out", "lr_in"]).reset_index(drop=True)
     for j, (task, ds) in enumerate(tasks):
         a = ax[0, j]
@@ -221,7 +222,8 @@ def fig_depth_sweep(params, inputs, output):
         best = per.groupby("depth").train_error.min()
         a.plot(best.index, best, color="k", lw=2, marker="s", ms=3.5, label="best over learning rates")
         a.set_xscale("log", base=2)
-        a.set_yscale("log")
+        if task != "autoencoder":
+            a.set_yscale("log")
         a.set_xlabel("depth D (hidden layers)")
         if task == "autoencoder":
             a.set_ylabel("training reconstruction MSE")

@@ -1,5 +1,4 @@
-"""xiao2018 pipeline (placeholder until its issue lands): no experiments, figures or checks yet."""
-
+"""placeholder"""
 from isometry.papers.common import write_checks
 
 EXPERIMENTS: dict = {}

@@ -1,0 +1,122 @@
+"""Training sweeps of the xiao2018 pipeline through the batched engine (``isometry.engine.train``).
+
+A sweep table (one row per run: Member fields + ``depth`` + optional ``delta_mix``) is cut into same-shape jobs by
+``isometry.sweep.make_jobs`` (group keys: depth, delta_mix, ...); each job is ONE EnsembleCNN whose members differ
+in init scheme, sigma_w2, sigma_b2, learning rate and seed, trained together. Config keys (``train`` section):
+optimizer, momentum, lr, lr_depth_scaling, lr_max, batch_size, n_train, n_test, eval_examples, n_log,
+shared_data_order; ``model`` section: channels, n_down, padding, checkpoint, autocast_bf16, channels_last,
+compile_blocks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from isometry.data import Dataset, load_dataset
+from isometry.engine import default_device, train
+from isometry.sweep import make_jobs
+
+from .model import build_cnn, layer_lr
+
+PAPER = "xiao2018"
+
+
+def get_dataset(params: dict, name: str) -> Dataset:
+    """The data set ``name`` (first n_train / n_test examples at quick and test scale; all when null)."""
+    t = params["train"]
+    ds = load_dataset(name, params["data_dir"])
+    return ds.subset(t.get("n_train"), t.get("n_test"))
+
+
+def device_of(params: dict) -> torch.device:
+    d = params.get("device", "auto")
+    return default_device() if d == "auto" else torch.device(d)
+
+
+def run_row(params: dict, *, init: str, depth: int, sigma_w2: float, sigma_b2: float, seed: int,
+            delta_mix: float | None = None, **extra) -> dict:
+    """One sweep-table row with the depth-scaled learning rate and the optimizer of the ``train`` section."""
+    t = params["train"]
+    row = dict(init=init, depth=int(depth), sigma_w2=float(sigma_w2), sigma_b2=float(sigma_b2), seed=int(seed),
+               lr=layer_lr(t["lr"], depth, t["lr_depth_scaling"], t.get("lr_max")), optimizer=t["optimizer"],
+               momentum=float(t.get("momentum", 0.9)), **extra)
+    if delta_mix is not None:
+        row["delta_mix"] = float(delta_mix)
+    tag = "-".join(f"{k}{row[k]}" for k in ("init", "depth", "sigma_w2", "sigma_b2", "seed"))
+    row["run_id"] = tag + (f"-mix{row['delta_mix']}" if delta_mix is not None else "") + \
+        "".join(f"-{k}{v}" for k, v in sorted(extra.items()))
+    return row
+
+
+def hidden_map_shape(model) -> tuple[int, int]:
+    h, w = model.input_shape[1:]
+    for _ in range(model.n_down):
+        h, w = (h + 1) // 2, (w + 1) // 2
+    return h, w
+
+
+def circulant_singular_values(kernel: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """All singular values of the circular (stride 1, 'same') convolution with ``kernel`` (C_out, C_in, k, k) on an
+    H x W torus: the union over the H*W spatial frequencies of the singular values of the kernel's symbol
+    M(omega) = sum_s W[:, :, s] exp(i omega . s) (the operator is block-diagonal in Fourier space)."""
+    H, W = shape
+    k1, k2 = kernel.shape[-2:]
+    if k1 > H or k2 > W:
+        raise ValueError(f"kernel {k1}x{k2} larger than the {H}x{W} torus")
+    pad = torch.zeros(*kernel.shape[:2], H, W, dtype=torch.float64)
+    pad[..., :k1, :k2] = kernel.detach().to("cpu", torch.float64)
+    sym = torch.fft.fft2(pad).permute(2, 3, 0, 1)                      # (H, W, C_out, C_in)
+    return torch.linalg.svdvals(sym).reshape(-1)
+
+
+def kernel_isometry(model, members, n_layers: int = 8) -> list[dict]:
+    """Per member: min / max singular value / sigma_w of the circular conv operators of up to ``n_layers`` evenly
+    spaced stride-1 kernels (all 1 for an exact isometry: delta-orthogonal = Alg. 2, conv_orthogonal = Alg. 1)."""
+    shape = hidden_map_shape(model)
+    L = model.depth
+    layers = sorted({int(round(x)) for x in np.linspace(0, L - 1, min(n_layers, L))}) if L else []
+    out = []
+    for i, m in enumerate(members):
+        sw = math.sqrt(m.sigma_w2) if m.sigma_w2 else 1.0
+        svs = torch.cat([circulant_singular_values(model.hidden_weight[i, l], shape) for l in layers]) / sw \
+            if layers else torch.ones(1, dtype=torch.float64)
+        out.append({"kernel_sv_min": float(svs.min()), "kernel_sv_max": float(svs.max()),
+                    "kernel_layers_checked": len(layers)})
+    return out
+
+
+def run_sweep(rows: list[dict], params: dict, dataset: Dataset, *, steps: int, experiment: str,
+              measure_kernels: bool = False) -> pd.DataFrame:
+    """Train every row of ``rows`` (batched: one ensemble per depth / delta_mix) and return the tidy run CSV."""
+    t, mcfg = params["train"], params["model"]
+    jobs = make_jobs(rows, max_ensemble=int(params.get("max_ensemble", 64)))
+    dev = device_of(params)
+    frames = []
+    for job in jobs:
+        g = job.group
+        model = build_cnn(len(job.members), dataset, g["depth"], mcfg, g.get("delta_mix"))
+        stats: list[dict] = []
+
+        def hook(model, members, stats=stats):
+            if measure_kernels:
+                stats.extend(kernel_isometry(model, members, int(params.get("kernel_layers_checked", 8))))
+
+        df = train(model, job.members, dataset, steps=int(steps), batch_size=int(t["batch_size"]),
+                   eval_examples=t.get("eval_examples"), n_log=int(t["n_log"]), device=dev,
+                   autocast_bf16=bool(mcfg.get("autocast_bf16", False)),
+                   data_seed=int(params["seed"]) if t.get("shared_data_order", True) else None,
+                   init_hook=hook, paper=PAPER, experiment=experiment, desc=f"{experiment} {job.job_id}")
+        if "delta_mix" in g:
+            df["delta_mix"] = g["delta_mix"]
+        df["channels"] = int(mcfg["channels"])
+        if stats:
+            st = pd.DataFrame(stats, index=[m.run_id for m in job.members])
+            for c in st.columns:
+                df[c] = df["run_id"].map(st[c])
+        frames.append(df)
+        del model
+    return pd.concat(frames, ignore_index=True)
