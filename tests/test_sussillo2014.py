@@ -60,9 +60,9 @@ def test_simulated_walks_match_theory_and_are_seeded():
 
 
 def test_mc_optimal_gain_close_to_exact():
-    g, se = W.mc_optimal_gain("relu", 32, 16, 64, seed=0)
-    assert g == pytest.approx(W.optimal_gain_exact(32, "relu"), abs=max(4 * se, 0.02))
-    gt, _ = W.mc_optimal_gain("tanh", 32, 16, 32, seed=0)
+    g, se = W.mc_optimal_gain("relu", 32, 12, 32, seed=0, num=8)
+    assert g == pytest.approx(W.optimal_gain_exact(32, "relu"), abs=max(4 * se, 0.03))
+    gt, _ = W.mc_optimal_gain("tanh", 32, 12, 16, seed=0, num=8)
     assert 1.0 < gt < 1.6                                # tanh: above linear, below ReLU (SA section 2)
 
 
@@ -84,7 +84,7 @@ def test_autoencoder_model_and_loss():
     model = T.EnsembleAutoencoder(2, (1, 28, 28), [40, 20, 40], code_index=1)
     s2 = model.reset_parameters(members, [torch.Generator().manual_seed(i) for i in range(2)])
     assert s2 == pytest.approx([1.21, 1.21])
-    assert all(float(b.abs().sum()) == 0 for b in model.biases)                      # zero biases
+    assert all(float(b.detach().abs().sum()) == 0 for b in model.biases)                      # zero biases
     x = torch.randn(5, 1, 28, 28)
     out = model(x)
     assert out.shape == (2, 5, 2 * 784)

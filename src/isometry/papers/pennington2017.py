@@ -242,14 +242,13 @@ def _theory_grid(nl, weights, L, q_star, n_points, decades):
     coarse = np.geomspace(edge * 10.0 ** -decades, edge, 121)
     dens, atoms = spectra.jacobian_density(nl, weights, L, q_star, coarse)
     cont = 1.0 - sum(m for _, m in atoms)
-    dens = np.nan_to_num(dens)
-    # mass above each coarse point (integrate lambda rho(lambda) d ln lambda from the top)
-    f = coarse * dens
-    seg = 0.5 * (f[1:] + f[:-1]) * np.diff(np.log(coarse))
-    above = np.concatenate([np.cumsum(seg[::-1])[::-1], [0.0]])
-    idx = np.flatnonzero(above >= cont - 2e-3)
-    lo = coarse[max(int(idx[-1]) - 1, 0)] if idx.size else coarse[0]
-    lam = np.geomspace(lo, edge, n_points)
+    f = coarse * np.nan_to_num(dens)  # density in ln(lambda)
+    # lower end: one coarse step below the first point where the density of ln(lambda) is visible
+    idx = np.flatnonzero(f > 1e-5 * max(float(f.max()), 1e-300))
+    lo = coarse[max(int(idx[0]) - 1, 0)] if idx.size else coarse[0]
+    # log grid plus points clustered at the edge (square-root or arcsine-like edges are integrable)
+    lam = np.union1d(np.geomspace(lo, edge, n_points), edge * (1.0 - np.geomspace(1e-9, 0.3, 60)))
+    lam = lam[lam >= lo]
     dens, atoms = spectra.jacobian_density(nl, weights, L, q_star, lam)
     dens = np.nan_to_num(dens)
     f = lam * dens

@@ -125,16 +125,22 @@ def walk_drift(nonlinearity: str, width: int, depth: int, gains, n_samples: int,
 def mc_optimal_gain(nonlinearity: str, width: int, depth: int, n_samples: int, seed: int = 0,
                     lo: float = 0.9, hi: float = 2.2, num: int = 14, refine: int = 1) -> tuple[float, float]:
     """Monte-Carlo g*: the zero of the simulated per-layer drift over a gain grid (common random numbers, linear
-    interpolation in ln g), refined ``refine`` times on a finer grid around the crossing.  Returns (g*, standard
+    interpolation in ln g), refined ``refine`` times on a finer grid around the crossing; the grid is moved up (at
+    most 3 times) when the drift is negative on all of it.  NaN when no crossing is found.  Returns (g*, standard
     error propagated from the drift's standard error at the crossing)."""
     grid = np.geomspace(lo, hi, num)
-    for it in range(refine + 1):
+    it, widened = 0, 0
+    while it <= refine:
         stats_ = walk_drift(nonlinearity, width, depth, grid, n_samples, seed)
         m = np.array([s[0] for s in stats_])
         se = np.array([s[1] for s in stats_])
         sign = np.sign(m)
         idx = np.where((sign[:-1] < 0) & (sign[1:] >= 0))[0]
         if len(idx) == 0:
+            if it == 0 and widened < 3 and np.all(m[np.isfinite(m)] < 0):   # narrow tanh nets: g* > hi
+                lo, hi, widened = hi / 1.1, hi * 2.0, widened + 1
+                grid = np.geomspace(lo, hi, num)
+                continue
             return float("nan"), float("nan")
         i = int(idx[0])
         x0, x1 = math.log(grid[i]), math.log(grid[i + 1])
@@ -144,5 +150,6 @@ def mc_optimal_gain(nonlinearity: str, width: int, depth: int, n_samples: int, s
         err = g_star * float(0.5 * (se[i] + se[i + 1])) / slope if slope > 0 else float("nan")
         if it < refine:
             grid = np.geomspace(grid[max(i - 1, 0)], grid[min(i + 2, num - 1)], num)
+        it += 1
     return g_star, abs(err)
 

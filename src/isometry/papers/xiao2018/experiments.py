@@ -123,13 +123,14 @@ def _circ_conv(x: torch.Tensor, K: torch.Tensor, b: torch.Tensor) -> torch.Tenso
     return F.conv2d(F.pad(x, (p, p, p, p), mode="circular"), K, b)
 
 
-def correlation_mode_power(h: torch.Tensor) -> np.ndarray:
-    """Power per Fourier mode of the spatial correlation deviations of one activation map h (C, n, n):
+def correlation_modes(h: torch.Tensor) -> torch.Tensor:
+    """Fourier modes of the spatial correlation deviations of one activation map h (C, n, n):
 
-    eps(alpha, alpha') = 1 - c_{alpha alpha'},  c = Sigma_{alpha alpha'} / sqrt(Sigma_{alpha alpha} Sigma_{alpha' alpha'}),
-    Sigma_{alpha alpha'} = (1/C) sum_j h_{j alpha} h_{j alpha'}; for each displacement d, F_d(alpha) = eps(alpha, alpha - d)
-    evolves by a circular convolution with v times chi_c (Xiao et al. eq. for the linearised covariance map), so its
-    Fourier mode k decays as (chi_c |v^_k|)^l. Returns P_k = sum_d |F^_d(k)|^2, shape (n, n) (numpy.fft order)."""
+    eps(alpha, alpha') = 1 - c_{alpha alpha'}, c = Sigma_{alpha alpha'} / sqrt(Sigma_{alpha alpha} Sigma_{alpha' alpha'}),
+    Sigma_{alpha alpha'} = (1/C) sum_j h_{j alpha} h_{j alpha'}. Near the fixed point (c* = 1 in the ordered phase)
+    the mean-field map linearises to eps^{l+1}(alpha, alpha') = chi_c sum_beta v_beta eps^l(alpha+beta, alpha'+beta)
+    (Xiao et al. sec. 2.3-2.4): for each displacement d, F_d(alpha) = eps(alpha, alpha - d) is circularly convolved
+    with v, so its Fourier mode k is multiplied by chi_c v^_k per layer. Returns F^_d(k), complex (n^2 [d], n, n)."""
     C, n, _ = h.shape
     H = h.reshape(C, n * n)
     S = H.T @ H / C
@@ -140,69 +141,81 @@ def correlation_mode_power(h: torch.Tensor) -> np.ndarray:
     dy, dx = ay.reshape(-1, 1, 1), ax.reshape(-1, 1, 1)                           # displacement d
     a2 = ((ay - dy) % n) * n + (ax - dx) % n                                      # alpha - d: (n^2, n, n)
     a1 = (ay * n + ax).expand_as(a2)
-    Fd = eps[a1, a2]                                                              # (n^2 [d], n, n [alpha])
-    return (torch.fft.fft2(Fd).abs() ** 2).sum(0).numpy()
+    return torch.fft.fft2(eps[a1, a2])                                            # (n^2 [d], n, n [k])
 
 
 def exp_fourier_modes(params, inputs, output):
-    """Xiao et al. sec. 2.4: per-Fourier-mode depth scales xi_{c,k} for the uniform and the delta variance vector
-    (theory: ``meanfield.xi_c_fourier``), against the decay of the spatial correlations of real random CNNs
-    (Gaussian kernels N(0, sigma_w^2 v / C), circular padding, float64), fitted per mode.
+    """Xiao et al. sec. 2.4: per-Fourier-mode depth scales xi_{c,k} = -1/ln(chi_c |v^_k|) for the uniform and the
+    delta variance vector (theory: ``meanfield.xi_c_fourier``), against the decay of the spatial correlations of
+    real random CNNs (Gaussian kernels N(0, sigma_w^2 v / C), circular padding, float64), fitted per mode.
 
-    Input: h^0 = sqrt(q*) (sqrt(rho) z_common + sqrt(1 - rho) z_pixel) (pixels correlated rho, so that the
-    deviations eps = 1 - c start small and the linearised map applies from the first layer)."""
+    Protocol (mean field = average over the weights at a FIXED input): one input per variance vector,
+    h^0_alpha = sqrt(q*) (sqrt(1 - eta_alpha) z_common + sqrt(eta_alpha) z_alpha), eta_alpha = eta U(0, 2) i.i.d.
+    per pixel (small, spatially varying correlation deviations: every mode is excited and the linearised map
+    applies from layer 1). For each of ``networks`` random CNNs and each layer l the mode k of F_d (see
+    ``correlation_modes``) is projected on its layer-0 pattern, a_k^l = sum_d F^l_d(k) conj(F^0_d(k)) /
+    sum_d |F^0_d(k)|^2, averaged over networks (finite-width fluctuations average out; the power would not), and
+    ln|a_k^l| = -l / xi is fitted (least squares through a^0 = 1) on the layers before |a_k^l| first drops below
+    ``fit_min`` (the noise floor of the average, ~ 1/sqrt(networks * channels))."""
     setup(params)
     cfg = params["fourier_modes"]
     sw2, sb2 = float(cfg["sigma_w2"]), float(cfg["sigma_b2"])
     C, n, L, R = int(cfg["channels"]), int(cfg["image"]), int(cfg["depth"]), int(cfg["networks"])
-    rho = float(cfg["input_correlation"])
+    eta = float(cfg["input_eps"])
     q = float(mf.q_star(NL, sw2, sb2))
     chic = float(mf.chi_c(NL, sw2, sb2))
     path = mode_path(n)
+    layers = np.arange(L + 1)
     rows = []
     for vname, mix in (("delta", 1.0), ("uniform", 0.0)):
         v = variance_profile(mix).numpy()
         xi_lat = mf.xi_c_fourier(NL, sw2, sb2, v, n)
-        power = np.zeros((L + 1, n, n))
+        g = torch.Generator().manual_seed(int(params["seed"]) * 1000 + (0 if vname == "delta" else 500))
+        z0 = torch.randn(C, 1, 1, generator=g, dtype=torch.float64)
+        zp = torch.randn(C, n, n, generator=g, dtype=torch.float64)
+        e = eta * 2 * torch.rand(1, n, n, generator=g, dtype=torch.float64)
+        h0 = math.sqrt(q) * (torch.sqrt(1 - e) * z0 + torch.sqrt(e) * zp)
+        F0 = correlation_modes(h0)
+        norm0 = (F0.abs() ** 2).sum(0)
+        proj = torch.zeros(L + 1, n, n, dtype=torch.complex128)
+        std = torch.from_numpy(np.sqrt(sw2 * v / C))
         for r in range(R):
-            g = torch.Generator().manual_seed(int(params["seed"]) * 1000 + r + (0 if vname == "delta" else 500))
-            z0 = torch.randn(C, 1, 1, generator=g, dtype=torch.float64)
-            zp = torch.randn(C, n, n, generator=g, dtype=torch.float64)
-            h = math.sqrt(q) * (math.sqrt(rho) * z0 + math.sqrt(1 - rho) * zp)
-            power[0] += correlation_mode_power(h)
-            std = torch.from_numpy(np.sqrt(sw2 * v / C))
+            h = h0
+            proj[0] += 1.0
             for layer in range(1, L + 1):
                 K = torch.randn(C, C, 3, 3, generator=g, dtype=torch.float64) * std
                 b = torch.randn(C, generator=g, dtype=torch.float64) * math.sqrt(sb2)
                 h = _circ_conv(torch.tanh(h)[None], K, b)[0]
-                power[layer] += correlation_mode_power(h)
-        amp = np.sqrt(power / R)                                                   # rms amplitude per mode
+                proj[layer] += (correlation_modes(h) * F0.conj()).sum(0) / norm0
+        amp = (proj / R).abs().numpy()                                               # |a_k^l|
+        w = 2 * np.pi / n
         for i, (kx, ky) in enumerate(path):
             a = amp[:, ky % n, kx % n]
-            rel = a / a[0]
-            layers = np.arange(L + 1)
-            ok = (layers >= 1) & (rel <= cfg["fit_max"]) & (rel >= cfg["fit_min"])
-            if ok.sum() >= 3:
-                slope = np.polyfit(layers[ok], np.log(a[ok]), 1)[0]
+            # fit from layer 0 (a = 1 by construction) up to the last layer before |a| first drops below fit_min
+            # (the noise floor of the network average), through the origin of log|a|
+            below = np.nonzero(a < cfg["fit_min"])[0]
+            ok = layers < (below[0] if len(below) else L + 1)
+            if ok.sum() >= 2:
+                x, y = layers[ok], np.log(a[ok])
+                slope = float((x * y).sum() / (x * x).sum())
                 xi_emp = -1.0 / slope if slope < 0 else np.inf
             else:
                 xi_emp = np.nan
-            w = 2 * np.pi / n
+            vh = float(vhat_abs(v, kx * w, ky * w))
             base = dict(paper=PAPER, experiment="fourier_modes", variance=vname, path_index=i, kx=kx, ky=ky,
-                        vhat_abs=float(vhat_abs(v, kx * w, ky * w)), sigma_w2=sw2, sigma_b2=sb2, q_star=q,
-                        chi_c=chic, channels=C, image=n, networks=R, nonlinearity=NL)
+                        vhat_abs=vh, sigma_w2=sw2, sigma_b2=sb2, q_star=q, chi_c=chic, channels=C, image=n,
+                        networks=R, nonlinearity=NL)
             rows.append({**base, "row_kind": "mode", "xi_theory": float(xi_lat[ky % n, kx % n]),
                          "xi_empirical": float(xi_emp), "fit_points": int(ok.sum())})
             for layer in layers:
                 rows.append({**base, "row_kind": "decay", "layer": int(layer), "amplitude": float(a[layer]),
-                             "relative": float(rel[layer]), "fit": bool(ok[layer]),
-                             "theory_relative": float((chic * base["vhat_abs"]) ** layer)})
+                             "fit": bool(ok[layer]), "theory_amplitude": float((chic * vh) ** layer)})
         # continuous theory curve along the same path (path coordinate t in [0, len(path) - 1])
         t = np.linspace(0, len(path) - 1, 601)
         pk = np.array(path, float)
         kx_t = np.interp(t, np.arange(len(path)), pk[:, 0])
         ky_t = np.interp(t, np.arange(len(path)), pk[:, 1])
-        xi_t = xi_fourier_continuous(chic, v, kx_t * 2 * np.pi / n, ky_t * 2 * np.pi / n)
+        xi_t = xi_fourier_continuous(chic, v, kx_t * w, ky_t * w)
         for tt, xx in zip(t, xi_t):
             rows.append(dict(paper=PAPER, experiment="fourier_modes", variance=vname, row_kind="theory_curve",
                              path_coord=float(tt), xi_theory=float(xx), sigma_w2=sw2, sigma_b2=sb2, chi_c=chic,
