@@ -7,7 +7,8 @@ run CSV as an uninterrupted one: every column byte-identical except ``wall_s`` (
 * CLI level: ``python -m isometry experiment sweep.mlp`` killed with SIGKILL after its first checkpoint of the second
   job, rerun: the finished job is not retrained, the interrupted one resumes, the CSV equals the reference;
 * Snakemake level: the same through a one-rule Snakefile; snakemake itself is killed (-9, whole process group),
-  the rerun uses ``--rerun-incomplete`` (as profiles/default does) and the job resumes from its checkpoint.
+  which leaves Snakemake's directory lock behind: ``snakemake --unlock``, then the rerun with ``--rerun-incomplete``
+  (profiles/default sets it) reruns the job marked incomplete, and the job resumes from its checkpoint.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class StopAt:
 def _run(ds, optimizer, cb, **kw):
     members = [Member(f"m{i}", init="orthogonal", lr=lr, optimizer=optimizer, seed=i)
                for i, lr in enumerate([0.05, 0.02, 1e20 if optimizer == "sgd" else 0.01])]
-    model = EnsembleMLP(len(members), IN_SHAPE, 5, depth=2, width=12, nonlinearity="tanh")
+    model = EnsembleMLP(len(members), IN_SHAPE, 5, depth=2, width=12, nonlinearity="relu")
     df = train(model, members, ds, steps=45, batch_size=16, device="cpu", n_log=10, callback=cb,
                lr_schedule=exponential_decay(0.9, per="epoch") if optimizer == "sgd" else None,
                paper="t", experiment="resume", progress=False, **kw)
@@ -144,7 +145,9 @@ def make_data(data_dir: Path, n_train=384, n_test=128):
     g = torch.Generator().manual_seed(0)
     proto = torch.randint(0, 256, (10, 1, 8, 8), generator=g)
     ty, sy = torch.randint(0, 10, (n_train,), generator=g), torch.randint(0, 10, (n_test,), generator=g)
-    mk = lambda y: (proto[y] + torch.randint(-60, 60, (len(y), 1, 8, 8), generator=g)).clamp(0, 255).to(torch.uint8)  # noqa: E731
+
+    def mk(y):
+        return (proto[y] + torch.randint(-60, 60, (len(y), 1, 8, 8), generator=g)).clamp(0, 255).to(torch.uint8)
     (data_dir / "mnist").mkdir(parents=True, exist_ok=True)
     torch.save({"train_x": mk(ty), "train_y": ty, "test_x": mk(sy), "test_y": sy, "name": "mnist",
                 "variant": "synthetic", "source": "tests/test_resume.py", "classes": [str(i) for i in range(10)]},
@@ -152,11 +155,11 @@ def make_data(data_dir: Path, n_train=384, n_test=128):
 
 
 #: two jobs (sgd, adam ensembles of 3 members each), a few seconds each on one CPU thread
-SWEEP = {"dataset": "mnist", "steps": 1000, "batch_size": 16, "n_log": 8, "threads": 1, "device": "cpu",
-         "lr_decay": 0.97, "grid": {"depth": 2, "width": 24, "nonlinearity": "tanh",
+SWEEP = {"dataset": "mnist", "steps": 600, "batch_size": 16, "n_log": 8, "threads": 1, "device": "cpu",
+         "lr_decay": 0.97, "grid": {"depth": 2, "width": 24, "nonlinearity": "relu",
                                     "init": ["orthogonal", "gaussian"], "lr": 0.03, "seed": [0, 1],
                                     "optimizer": ["sgd", "adam"]},
-         "runs": [{"depth": 2, "width": 24, "nonlinearity": "tanh", "init": "gaussian", "optimizer": "sgd", "lr": 1e20,
+         "runs": [{"depth": 2, "width": 24, "nonlinearity": "relu", "init": "gaussian", "optimizer": "sgd", "lr": 1e20,
                    "seed": 3, "label": "diverges"}]}
 
 
@@ -203,6 +206,7 @@ def csv_without_wall(path: Path) -> str:
     return df.drop(columns=["wall_s"]).to_csv(index=False)
 
 
+@pytest.mark.slow
 def test_cli_kill9_then_rerun_resumes_and_matches(work, reference):
     out = work / "kill" / "sweep.csv"
     ck = Path(f"{out}.ckpt")
@@ -235,6 +239,8 @@ rule sweep:
 """
 
 
+@pytest.mark.slow
+@pytest.mark.workflow
 def test_snakemake_kill9_then_rerun_incomplete_resumes(work, reference):
     wf = work / "wf"
     wf.mkdir()
@@ -248,6 +254,10 @@ def test_snakemake_kill9_then_rerun_incomplete_resumes(work, reference):
         os.killpg(p.pid, signal.SIGKILL)                              # snakemake and its job: the whole group
         p.wait()
     assert not (wf / "results" / "sweep.csv").exists()
+    # a killed snakemake leaves its lock (it says so, and how to remove it): the documented recovery is --unlock,
+    # then the rerun; --rerun-incomplete (profiles/default sets it) reruns the job it marked incomplete
+    u = subprocess.run(cmd + ["--unlock"], env=env(), capture_output=True, text=True, timeout=120)
+    assert u.returncode == 0, u.stderr[-3000:]
     r = subprocess.run(cmd + ["--rerun-incomplete"], env=env(), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     log = (wf / "logs" / "sweep.log").read_text()

@@ -1,13 +1,11 @@
 """sussillo2014 (Sussillo & Abbott 2014, random walk initialization): theory, simulation, recipe, end to end."""
 
-import json
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
 
 from isometry.papers import sussillo2014 as sa
 from isometry.papers.sussillo2014 import training as T
@@ -117,9 +115,6 @@ def test_training_experiments_units(tmp_path, shared_data, repo, monkeypatch):
     assert set(df.gain) == {1.0, 1.5} and set(df.nonlinearity) == {"tanh", "relu"}
     assert df.dataset.iloc[0] == "mnist (official)" and (df.sigma_b2 == 0).all()
     assert df.g_star.notna().all()
-    sa.EXPERIMENTS["mnist_gain_sweep"](p, [], tmp_path / "again.csv")               # seeded: identical CSV
-    assert (tmp_path / "again.csv").read_bytes() == out.read_bytes() or \
-        pd.read_csv(tmp_path / "again.csv").drop(columns="wall_s").equals(df.drop(columns="wall_s"))
     png = tmp_path / "mnist_gain_sweep.png"
     sa.FIGURES["mnist_gain_sweep"](p, [out], png)
     assert png.exists() and png.with_suffix(".caption.txt").exists()

@@ -239,7 +239,7 @@ def _theory_grid(nl, weights, L, q_star, n_points, decades):
     from isometry.theory import spectra
 
     edge = spectra.spectral_edge(nl, weights, L, q_star)
-    coarse = np.geomspace(edge * 10.0 ** -decades, edge, 121)
+    coarse = np.geomspace(edge * 10.0 ** -decades, edge, 73)
     dens, atoms = spectra.jacobian_density(nl, weights, L, q_star, coarse)
     cont = 1.0 - sum(m for _, m in atoms)
     f = coarse * np.nan_to_num(dens)  # density in ln(lambda)

@@ -40,7 +40,7 @@ def _row_keys() -> set[str]:
     from isometry.sweep import GROUP_KEYS, MEMBER_FIELDS
 
     return (set(MEMBER_FIELDS) | set(GROUP_KEYS) | {"label"}) - {"paper", "experiment", "steps", "batch_size",
-                                                                  "loss"}
+                                                                  "loss", "dataset"}   # params-level keys
 
 
 def _fail(name: str, key: str, msg: str):

@@ -209,13 +209,16 @@ def mode_dynamics(params, inputs, output):
 
 
 # --------------------------------------------------------------------------------------------- deep linear MNIST
-def _pretrain_stack(x: torch.Tensor, n_layers: int, seeds: list[int], p: dict, device) -> dict[int, list]:
+def _pretrain_stack(x: torch.Tensor, n_layers: int, width: int, n_out: int, seeds: list[int], p: dict,
+                    device) -> dict[int, list]:
     """Greedy layer-wise pre-training with linear auto-encoders (SMG section 3), batched over ``seeds``.
 
-    Layer l's encoder W_l (N x N) and decoder D_l start from small Gaussian weights (std ``init_std``/sqrt(N), drawn
+    Layer l's encoder W_l (width x fan-in) and decoder D_l start from small Gaussian weights (std
+    ``init_std``/sqrt(fan-in), drawn
     from a generator seeded by the member's seed) and are trained by full-batch gradient descent on
     (1/2n) sum |h - D_l W_l h|^2 over the previous layer's representation h = W_{l-1} ... W_1 x; the encoders are the
-    initial weights of the stack. Returns {seed: [W_1, ..., W_n_layers]} (CPU tensors).
+    initial weights of the stack. The readout (n_out x width) is a random semi-orthogonal map on the span of the top
+    code. Returns {seed: [W_1, ..., W_n_layers, readout]} (CPU tensors).
     """
     E, (n, d) = len(seeds), x.shape
     h = x.to(device).unsqueeze(0).expand(E, n, d).contiguous()
@@ -223,10 +226,11 @@ def _pretrain_stack(x: torch.Tensor, n_layers: int, seeds: list[int], p: dict, d
     lr, steps, std = float(p["lr"]), int(p["steps"]), float(p["init_std"])
     for layer in range(n_layers):
         ws, ds_ = [], []
+        d = h.shape[-1]
         for s in seeds:
             g = torch.Generator().manual_seed(int(s) * 100_003 + 7919 * (layer + 1))
-            ws.append(torch.randn(d, d, generator=g) * std / math.sqrt(d))
-            ds_.append(torch.randn(d, d, generator=g) * std / math.sqrt(d))
+            ws.append(torch.randn(width, d, generator=g) * std / math.sqrt(d))
+            ds_.append(torch.randn(d, width, generator=g) * std / math.sqrt(width))
         W, D = torch.stack(ws).to(device), torch.stack(ds_).to(device)
         cov = h.transpose(1, 2) @ h / n                           # (E, d, d): the layer's input correlation
         for _ in range(steps):                                    # exact GD on the AE loss (closed-form gradients)
@@ -237,6 +241,16 @@ def _pretrain_stack(x: torch.Tensor, n_layers: int, seeds: list[int], p: dict, d
         h = h @ W.transpose(1, 2)
         for i, s in enumerate(seeds):
             out[s].append(W[i].cpu())
+    # readout: a random semi-orthogonal map on the span of the top code (rank = input dimension <= width), so that
+    # the pre-trained stack + readout starts as an isometry from the input space onto the outputs
+    for i, s in enumerate(seeds):
+        prod = torch.eye(x.shape[1])
+        for W in out[s]:
+            prod = W @ prod
+        q, _ = torch.linalg.qr(prod.double())                    # (width, d): basis of the code's span
+        g = torch.Generator().manual_seed(int(s) * 100_003 + 1)
+        rot = torch.linalg.qr(torch.randn(q.shape[1], q.shape[1], generator=g, dtype=torch.float64))[0]
+        out[s].append((rot[:n_out].contiguous() @ q.T).float())
     return out
 
 
@@ -244,10 +258,11 @@ def depth_runs(params, inputs, output):
     """Deep linear networks on PCA-whitened MNIST: depth x learning rate x init (SMG section 3, Figs. 5-6).
 
     One ensemble per depth (members = learning rates x inits x seeds, trained together by the batched engine):
-    bias-free linear MLPs with ``depth`` weight matrices (width = input dimension), full-batch gradient descent on
+    bias-free linear MLPs with ``depth`` weight matrices (hidden width ``width``), full-batch gradient descent on
     the engine's ``mse`` (squared error to one-hot targets). Inits: ``gaussian`` (W_ij ~ N(0, 1/N), "scaled
     random Gaussian"), ``orthogonal`` (Haar), ``pretrained`` (greedy layer-wise linear auto-encoders on the previous
-    layer's representation, then fine-tuning of the whole stack; readout Gaussian 1/N). Output: the run CSV
+    layer's representation, then fine-tuning of the whole stack; readout semi-orthogonal on the code's span). Output:
+    the run CSV
     (RUN_COLUMNS + weight_layers, loss_opt (least-squares floor), loss_zero (zero predictor), inputs).
     """
     from isometry.sweep import make_jobs, run_job
@@ -265,9 +280,10 @@ def depth_runs(params, inputs, output):
                 for seed in p["seeds"]:
                     table.append({
                         "run_id": f"D{D}-{init}-lr{lr:.4g}-s{seed}", "paper": PAPER, "experiment": "depth_sweep",
-                        "model": "mlp", "nonlinearity": "linear", "depth": int(D) - 1, "width": d, "bias": False,
+                        "model": "mlp", "nonlinearity": "linear", "depth": int(D) - 1, "width": int(p["width"]),
+                        "bias": False,
                         "steps": int(p["steps"]), "batch_size": int(p["n_train"]), "loss": "mse",
-                        "init": "gaussian" if init == "pretrained" else init, "init_method": init,
+                        "init": "orthogonal" if init == "pretrained" else init, "init_method": init,
                         "sigma_w2": 1.0, "lr": lr, "optimizer": "sgd", "seed": int(seed),
                         "weight_layers": int(D), "loss_opt": loss_opt, "loss_zero": loss_zero,
                         "inputs": inputs_label})
@@ -276,7 +292,8 @@ def depth_runs(params, inputs, output):
     for job in jobs:
         D = job.group["depth"] + 1
         pre_seeds = sorted({m.seed for m in job.members if m.extra["init_method"] == "pretrained"})
-        stacks = _pretrain_stack(ds.train_x, D - 1, pre_seeds, p["pretrain"], device) if pre_seeds else {}
+        stacks = _pretrain_stack(ds.train_x, D - 1, int(p["width"]), ds.num_classes, pre_seeds, p["pretrain"],
+                                 device) if pre_seeds else {}
 
         def hook(model, members, stacks=stacks):
             with torch.no_grad():

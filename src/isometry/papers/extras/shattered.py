@@ -1,0 +1,268 @@
+"""Shattered gradients (Balduzzi et al. 2017, "The Shattered Gradients Problem: if resnets are the answer, then what
+is the question?", ICML; papers.md tag BAL).
+
+Setup (BAL Sec. 2, Fig. 1-2): a scalar input x on a grid of ``n_grid`` points in [-x_max, x_max] feeds a network of
+width N with ``depth`` ReLU layers and a scalar output f(x); we look at the gradient g(x) = df/dx along the grid.
+
+* input layer (all architectures): h^1 = w x + b, w_i ~ N(0, 1), b_i ~ N(0, input_sigma_b2) (the bias is what puts
+  the ReLU kinks inside the grid: without it a bias-free ReLU net is positively homogeneous and g is piecewise
+  constant with one jump at 0);
+* ``plain``:        h^l = W^l relu(h^{l-1}) + b^l, W^l ~ N(0, 2/N) (He et al. 2015), l = 2..depth;
+* ``resnet``:       x^l = x^{l-1} + alpha W^l relu(x^{l-1}) + b^l (He-initialized branch, no batch norm);
+* ``looks_linear``: h^l = W^l crelu(h^{l-1}) + b^l with W^l = [W0, -W0], W0 Haar orthogonal (BAL Sec. 5, the
+  Looks-Linear initialization; ``isometry.init.looks_linear_``). At init crelu-then-[W0, -W0] is W0 itself, so the
+  network is the affine map x -> a x + c and its gradient is exactly constant;
+* readout f = v . relu(h^depth) (plain, resnet; v ~ N(0, 1/N)), f = [v0, -v0] . crelu(h^depth) (looks_linear).
+
+Hidden biases b^l ~ N(0, sigma_b2) (default 0). The lag-k gradient autocorrelation over the grid and the ensemble of
+``n_networks`` random nets is the uncentred
+
+    rho(k) = sum_{e,i} g_e(x_i) g_e(x_{i+k}) / sqrt(sum g_e(x_i)^2 sum g_e(x_{i+k})^2),
+
+(gradients have zero mean over the weights, BAL's covariance C(x, x')). BAL Thm. 1: for plain ReLU nets the
+gradient correlation between distinct inputs decays exponentially with depth (like 2^-L); for resnets it decays
+sub-exponentially; Looks-Linear nets are linear at init, rho = 1.
+
+Mean-field theory for ``plain`` (gradient independence; the arc-cosine kernel of Cho & Saul 2009):
+    Sigma^l(x, x') = sigma_w^2 E[relu(u) relu(u')] + sigma_b^2,  E[relu relu] = sqrt(q q')/(2 pi) (sin t + (pi - t) cos t),
+    E[g(x) g(x')] = E_{w,b}[w^2 1(w x + b > 0) 1(w x' + b > 0)] prod_{l=2}^{L} sigma_w^2 (pi - t_l)/(2 pi),
+with cos t_l the correlation of (h^l(x), h^l(x')) from the forward recursion (SGGS's c-map for ReLU). The first factor
+is a 2-D Gauss-Hermite quadrature over (w, b).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from isometry.init import crelu, gaussian_, looks_linear_
+from isometry.io import write_csv
+from isometry.papers.extras.common import PAPER, scale, seed
+from isometry.plotting import new_figure, save_figure
+from isometry.theory.quadrature import hermite_nodes
+
+ARCHS = ("plain", "resnet", "looks_linear")
+LABELS = {"plain": "plain ReLU (He)", "resnet": "residual ReLU (He branch)", "looks_linear": "Looks-Linear CReLU"}
+COLORS = {"plain": "C3", "resnet": "C0", "looks_linear": "C2"}
+
+
+# --------------------------------------------------------------------------------------------------------- networks
+def _gaussian(shape, std, gen):
+    return torch.randn(*shape, generator=gen, dtype=torch.float64) * std
+
+
+def net_gradients(arch: str, depth: int, width: int, x: torch.Tensor, n_networks: int, gen: torch.Generator, *,
+                  input_sigma_b2: float = 1.0, sigma_b2: float = 0.0, residual_scale: float = 1.0,
+                  batchnorm: bool = False, return_linear: bool = False):
+    """g_e(x_i) = df_e/dx at the grid points for ``n_networks`` random nets (float64), shape (E, G).
+
+    With ``return_linear`` (looks_linear only) also the outputs f (E, G) and the explicit affine map (a, c) (E,),
+    computed by composing the W0 factors (what the network must equal at init).
+    """
+    if arch not in ARCHS:
+        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
+    E, N = int(n_networks), int(width)
+    w_in = _gaussian((E, N, 1), 1.0, gen)
+    b_in = _gaussian((E, N, 1), math.sqrt(input_sigma_b2), gen)
+    xs = x.to(torch.float64).expand(E, 1, -1).clone().requires_grad_(True)      # (E, 1, G)
+    h = w_in * xs + b_in                                                         # (E, N, G)
+    slope, offset = w_in.clone(), b_in.clone()                                   # affine map of h (looks_linear)
+    sb = math.sqrt(sigma_b2)
+    def bn(h, slope=None, offset=None):
+        """Frozen batch norm: standardize each unit over the grid with statistics treated as constants (so each
+        f(x_i) stays a function of x_i alone and the Looks-Linear net stays affine)."""
+        if not batchnorm:
+            return h, slope, offset
+        mu = h.detach().mean(dim=2, keepdim=True)
+        sd = h.detach().std(dim=2, keepdim=True).clamp_min(1e-12)
+        if slope is not None:
+            slope, offset = slope / sd, (offset - mu) / sd
+        return (h - mu) / sd, slope, offset
+
+    for _ in range(depth - 1):
+        if arch == "looks_linear":
+            h, slope, offset = bn(h, slope, offset)
+            W = torch.empty(E, N, 2 * N, dtype=torch.float64)
+            looks_linear_(W, 1.0, generator=gen)
+            b = _gaussian((E, N, 1), sb, gen)
+            h = torch.bmm(W, crelu(h, dim=1)) + b
+            W0 = W[:, :, :N]
+            slope, offset = torch.bmm(W0, slope), torch.bmm(W0, offset) + b
+        else:
+            W = torch.empty(E, N, N, dtype=torch.float64)
+            gaussian_(W, math.sqrt(2.0), generator=gen)
+            b = _gaussian((E, N, 1), sb, gen)
+            branch = torch.bmm(W, torch.relu(bn(h)[0])) + b
+            h = h + residual_scale * branch if arch == "resnet" else branch
+    h, slope, offset = bn(h, slope, offset) if arch == "looks_linear" else (bn(h)[0], None, None)
+    if arch == "looks_linear":
+        V = torch.empty(E, 1, 2 * N, dtype=torch.float64)
+        looks_linear_(V, 1.0, generator=gen)
+        f = torch.bmm(V, crelu(h, dim=1))                                        # (E, 1, G)
+        a = torch.bmm(V[:, :, :N], slope).reshape(E)
+        c = torch.bmm(V[:, :, :N], offset).reshape(E)
+    else:
+        v = _gaussian((E, 1, N), 1.0 / math.sqrt(N), gen)
+        f = torch.bmm(v, torch.relu(h))
+        a = c = None
+    (g,) = torch.autograd.grad(f.sum(), xs)
+    g = g.reshape(E, -1).detach()
+    if return_linear:
+        return g, f.detach().reshape(E, -1), a, c
+    return g
+
+
+def autocorrelation(g: np.ndarray, lag: int) -> float:
+    """Uncentred lag-k autocorrelation of gradients g (E, G) over grid and networks (module docstring)."""
+    g = np.asarray(g, float)
+    a, b = g[:, :-lag], g[:, lag:]
+    den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else float("nan")
+
+
+# ----------------------------------------------------------------------------------------------------------- theory
+def theory_autocorrelation(x: np.ndarray, depth: int, lag: int, *, input_sigma_b2: float = 1.0,
+                           sigma_w2: float = 2.0, sigma_b2: float = 0.0, n_quad: int = 201) -> float:
+    """Mean-field rho(lag) of a plain ReLU net (module docstring): the ratio of summed theoretical covariances."""
+    x = np.asarray(x, float)
+    xa, xb = x[:-lag], x[lag:]
+    # input-layer covariances (w ~ N(0,1), b ~ N(0, s_b^2))
+    qa, qb = xa * xa + input_sigma_b2, xb * xb + input_sigma_b2
+    qab = xa * xb + input_sigma_b2
+    # first factor E[w^2 1(wx+b>0) 1(wx'+b>0)] by 2-D Gauss-Hermite over (w, b)
+    z, wz = hermite_nodes(n_quad)
+    W, B = np.meshgrid(z, z * math.sqrt(input_sigma_b2), indexing="ij")
+    wt = np.outer(wz, wz)
+
+    Wf, Bf, wtf = W.ravel()[:, None], B.ravel()[:, None], (wt * W * W).ravel()
+
+    def first(u, v):                   # one (n_quad^2, P) boolean product, contracted with the weights
+        return wtf @ (((Wf * u[None, :] + Bf) > 0) & ((Wf * v[None, :] + Bf) > 0)).astype(float)
+
+    cov_g, var_a, var_b = first(xa, xb), first(xa, xa), first(xb, xb)
+    for _ in range(depth - 1):
+        c = np.clip(qab / np.sqrt(qa * qb), -1.0, 1.0)
+        t = np.arccos(c)
+        cov_g = cov_g * sigma_w2 * (math.pi - t) / (2 * math.pi)
+        var_a, var_b = var_a * sigma_w2 / 2, var_b * sigma_w2 / 2
+        qab = sigma_w2 * np.sqrt(qa * qb) / (2 * math.pi) * (np.sin(t) + (math.pi - t) * np.cos(t)) + sigma_b2
+        qa, qb = sigma_w2 * qa / 2 + sigma_b2, sigma_w2 * qb / 2 + sigma_b2
+    # the readout gate: f = v . relu(h^L) multiplies by E[relu'(u) relu'(u')] once more
+    c = np.clip(qab / np.sqrt(qa * qb), -1.0, 1.0)
+    cov_g = cov_g * (math.pi - np.arccos(c)) / math.pi
+    return float(cov_g.sum() / math.sqrt(var_a.sum() * var_b.sum()))
+
+
+# ------------------------------------------------------------------------------------------------------- experiment
+def experiment(params, inputs, output):
+    """Gradients along the grid (one net per architecture at the shown depths), lag-k autocorrelations versus depth
+    for every architecture (simulation, and mean-field theory for plain), and the Looks-Linear linearity error.
+
+    Rows (``kind``): ``gradient`` (arch, depth, x, value = g(x) of network 0); ``autocorr`` (arch, depth, lag, value
+    = rho, theory); ``linearity`` (looks_linear, depth, value = max|f - (a x + c)| / max|f|).
+    """
+    p = params["shattered"]
+    N, G, xmax = int(p["width"]), int(p["n_grid"]), float(p["x_max"])
+    E = int(p["n_networks"])
+    x = torch.linspace(-xmax, xmax, G, dtype=torch.float64)
+    kw = dict(input_sigma_b2=float(p["input_sigma_b2"]), sigma_b2=float(p["sigma_b2"]),
+              residual_scale=float(p["residual_scale"]), batchnorm=bool(p["batchnorm"]))
+    depths = sorted({1, *map(int, p["depths"])})
+    show = {a: int(p["show_depths"][a]) for a in ARCHS}
+    lags = sorted(map(int, p["lags"]))
+    rows = []
+    for j, arch in enumerate(ARCHS):
+        for depth in sorted(set(depths) | {show[arch]}):
+            gen = torch.Generator().manual_seed(seed(params) * 1000 + 100 * j + depth)
+            if arch == "looks_linear":
+                g, f, a, c = net_gradients(arch, depth, N, x, E, gen, return_linear=True, **kw)
+                lin = a[:, None] * x[None, :] + c[:, None]
+                err = float((f - lin).abs().max() / f.abs().max())
+                rows.append({"kind": "linearity", "arch": arch, "depth": depth, "value": err})
+            else:
+                g = net_gradients(arch, depth, N, x, E, gen, **kw)
+            gn = g.numpy()
+            if depth == show[arch] or depth == 1:
+                rows += [{"kind": "gradient", "arch": arch, "depth": depth, "x": float(xi), "value": float(v)}
+                         for xi, v in zip(x.numpy(), gn[0])]
+            if depth in depths:
+                for lag in lags:
+                    th = (theory_autocorrelation(x.numpy(), depth, lag, input_sigma_b2=kw["input_sigma_b2"],
+                                                 sigma_b2=kw["sigma_b2"])
+                          if arch == "plain" and not kw["batchnorm"] else float("nan"))
+                    rows.append({"kind": "autocorr", "arch": arch, "depth": depth, "lag": lag,
+                                 "value": autocorrelation(gn, lag), "theory": th})
+    df = pd.DataFrame(rows, columns=["kind", "arch", "depth", "lag", "x", "value", "theory"])
+    df.insert(0, "paper", PAPER)
+    df["width"], df["n_networks"], df["n_grid"] = N, E, G
+    write_csv(df, output)
+
+
+# ----------------------------------------------------------------------------------------------------------- figure
+def figure(params, inputs, output):
+    from isometry.papers.extras.common import read
+
+    df = read(inputs, "shattered_gradients")
+    N, E = int(df.width.iloc[0]), int(df.n_networks.iloc[0])
+    gr = df[df.kind == "gradient"]
+    panels = [("plain", 1)] + [(a, int(gr[(gr.arch == a)].depth.max())) for a in ARCHS]
+    fig, ax = new_figure(2, 4, width=3.0, height=2.4)
+    for k, (arch, depth) in enumerate(panels):
+        a = ax[0, k]
+        d = gr[(gr.arch == arch) & (gr.depth == depth)].sort_values("x")
+        y = d.value.to_numpy()
+        rms = float(np.sqrt(np.mean(y * y))) or 1.0
+        a.plot(d.x, y / rms, color=COLORS[arch], lw=0.8)
+        a.set_title(f"{LABELS[arch]}, depth {depth}", fontsize=8)
+        a.set_xlabel("input x")
+        a.set_ylabel("df/dx (/ rms)")
+        ymax = max(1.1 * float(np.abs(y / rms).max()), 1.5)
+        a.set_ylim(-ymax, ymax)
+    ac = df[df.kind == "autocorr"]
+    lags = sorted(ac.lag.dropna().unique())
+    a = ax[1, 0]
+    for arch in ARCHS:
+        d = ac[(ac.arch == arch) & (ac.lag == lags[0])].sort_values("depth")
+        a.plot(d.depth, d.value, "o-", ms=3, color=COLORS[arch], label=f"{LABELS[arch]}")
+        if arch == "plain":
+            a.plot(d.depth, d.theory, ":", color="k", lw=1.2, label="plain: mean-field theory")
+    a.set_xscale("log")
+    a.set_ylim(-0.05, 1.05)
+    a.set_xlabel("depth L (ReLU layers)")
+    a.set_ylabel(f"lag-{int(lags[0])} gradient autocorrelation")
+    a.set_title("neighbouring gradients decorrelate", fontsize=8)
+    a.legend(fontsize=6, loc="lower left")
+    for k, arch in enumerate(ARCHS):
+        a = ax[1, k + 1]
+        d = ac[ac.arch == arch]
+        ds = sorted(d.depth.unique())
+        cmap = __import__("matplotlib").colormaps["viridis"]
+        for i, dep in enumerate(ds):
+            s = d[d.depth == dep].sort_values("lag")
+            col = cmap(i / max(len(ds) - 1, 1))
+            a.plot(s.lag, s.value, "o-", ms=2.5, color=col, label=f"L={dep}")
+            if arch == "plain":
+                a.plot(s.lag, s.theory, ":", color=col, lw=1)
+        a.set_xscale("log", base=2)
+        a.set_ylim(-0.05, 1.05)
+        a.set_xlabel("lag k (grid steps)")
+        a.set_ylabel("autocorrelation rho(k)")
+        a.set_title(LABELS[arch] + (" (dotted: theory)" if arch == "plain" else ""), fontsize=8)
+        if k == 0:
+            a.legend(fontsize=5, ncol=2, loc="upper right")
+    lin = df[df.kind == "linearity"]
+    dx = 2 * float(gr.x.max()) / (int(df.n_grid.iloc[0]) - 1)
+    cap = (f"Balduzzi et al. 2017 (shattered gradients), Fig. 1-2 analogue (scale: {scale(params)}). Top: gradient "
+           f"df/dx of one random network along a {int(df.n_grid.iloc[0])}-point grid of a scalar input "
+           f"(spacing {dx:.3g}), width {N}, normalized by its rms: shallow plain nets give smooth gradients, deep plain "
+           "ReLU nets (He init) give white-noise-like 'shattered' gradients, residual nets brown-noise-like ones, and "
+           "Looks-Linear CReLU nets (W = [W0, -W0], W0 orthogonal) a constant gradient (the net is affine at init; "
+           f"max relative deviation from its linear map {lin.value.max():.1e}). Bottom: uncentred gradient "
+           f"autocorrelation over {E} random nets per depth, versus depth at lag {int(lags[0])} and versus lag; dotted: "
+           "mean-field prediction for plain ReLU (arc-cosine kernel with gradient independence). No data set (random "
+           "inputs grid). Deviations: the residual net has no batch norm (BAL's resnets use it); input-layer biases "
+           "N(0, 1) place the kinks inside the grid.")
+    save_figure(fig, output, cap)

@@ -1,0 +1,251 @@
+"""Bad input: each case stops with a clear message naming what is wrong, and loses nothing already computed.
+
+Cases: invalid config values and unknown init names (the message names the key), bad --params, a corrupted or
+truncated dataset archive, a missing or unreadable mirror, a run that diverges (recorded, the sweep goes on), a full
+disk while writing a CSV or a checkpoint (previous file intact, no partial file, rerun resumes).
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from isometry import checkpoint, cli
+from isometry.config import ConfigError, load_yaml, validate_config
+from isometry.io import write_csv
+from test_resume import StopAt, _run, make_data
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _main(capsys, *argv) -> tuple[int, str]:
+    rc = cli.main([str(a) for a in argv])
+    return rc, capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ configuration
+def test_invalid_config_value_names_the_key(tmp_path, capsys):
+    cfg = load_yaml(REPO / "tests/configs/tiny.yaml")
+    cfg["max_ensemble"] = 0
+    cfg["data"]["cifar10_source"] = "imagenet"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(cfg))
+    rc, err = _main(capsys, "validate-config", tmp_path / "bad.yaml")
+    assert rc == 2
+    assert "error: invalid configuration:" in err
+    assert "config key 'max_ensemble': 0 is less than the minimum of 1" in err
+    assert "config key 'data.cifar10_source': 'imagenet' is not one of auto, official, jpeg" in err
+
+
+def test_unknown_init_name_in_config_names_the_key(tmp_path):
+    """A config section whose ``inits`` use the schema's ``init_scheme`` definition (as the paper sections do)."""
+    schemas = tmp_path / "schemas"
+    shutil.copytree(REPO / "workflow/schemas", schemas)
+    root = load_yaml(schemas / "config.schema.yaml")
+    root["properties"]["mysweep"] = {"type": "object", "properties": {
+        "inits": {"type": "array", "items": {"$ref": "#/$defs/init_scheme"}}}}
+    (schemas / "config.schema.yaml").write_text(yaml.safe_dump(root))
+    cfg = copy.deepcopy(load_yaml(REPO / "tests/configs/tiny.yaml"))
+    cfg["mysweep"] = {"inits": ["orthogonal", "orthgonal"]}
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg, schemas)
+    assert "config key 'mysweep.inits[1]': 'orthgonal' is not a known init scheme (known: gaussian," in str(e.value)
+    cfg["mysweep"] = {"inits": ["no_such_module_xyz:scheme"]}
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg, schemas)
+    assert "config key 'mysweep.inits[0]': cannot load init scheme 'no_such_module_xyz:scheme'" in str(e.value)
+
+
+@pytest.mark.parametrize("params, needle", [
+    ({"grid": {"depth": 2, "width": 8, "init": ["orthogonal", "orthgonal"]}},
+     "sweep.mlp: params key 'grid.init[1]': unknown init scheme 'orthgonal'; known: "),
+    ({"grid": {"depth": 2, "width": 8, "init": "nomod_xyz:f"}},
+     "sweep.mlp: params key 'grid.init': cannot import module 'nomod_xyz'"),
+    ({"grid": {"depth": [2, -1], "width": 8}}, "sweep.mlp: params key 'grid.depth[1]': -1 is not an integer >= 1"),
+    ({"grid": {"depth": 2, "width": 8, "lr": "fast"}}, "sweep.mlp: params key 'grid.lr': 'fast' is not a finite"),
+    ({"grid": {"depth": 2, "width": 8, "nonlinarity": "tanh"}},
+     "sweep.mlp: params key 'grid.nonlinarity': unknown column (misspelled?)"),
+    ({"stepz": 3, "grid": {"depth": 2, "width": 8}}, "sweep.mlp: unknown params key(s) 'stepz' (misspelled?)"),
+])
+def test_bad_sweep_params_name_the_key(tmp_path, capsys, params, needle):
+    p = {"steps": 5, "batch_size": 4, "data_dir": str(tmp_path), **params}
+    rc, err = _main(capsys, "experiment", "sweep.mlp", "--params", json.dumps(p), "--output", tmp_path / "o.csv")
+    assert rc == 2 and needle in err, err
+    assert not list(tmp_path.iterdir())                              # nothing written, no checkpoint dir left
+
+
+def test_bad_params_json_and_missing_dataset(tmp_path, capsys):
+    rc, err = _main(capsys, "experiment", "sweep.mlp", "--params", "{steps: 3}", "--output", tmp_path / "o.csv")
+    assert rc == 2 and "error: --params is not valid JSON" in err
+    p = {"steps": 5, "batch_size": 4, "data_dir": str(tmp_path / "data"), "grid": {"depth": 1, "width": 4}}
+    rc, err = _main(capsys, "experiment", "sweep.mlp", "--params", json.dumps(p), "--output", tmp_path / "o.csv")
+    assert rc == 1
+    assert f"error: sweep.mlp: {tmp_path}/data/mnist/mnist.pt does not exist: build it first with" in err
+
+
+# ------------------------------------------------------------------------------------------------ data sets
+def _fake_mirror(d: Path) -> Path:
+    """A mirror holding MNIST's four file names with wrong contents (a truncated train-images archive)."""
+    from torchvision.datasets import MNIST
+
+    d.mkdir(parents=True)
+    for name, _ in MNIST.resources:
+        (d / name).write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 100)     # a gzip header, then truncated
+    return d
+
+
+def test_corrupt_archive_is_reported_and_nothing_is_overwritten(tmp_path, capsys):
+    mirror = _fake_mirror(tmp_path / "mirror")
+    out = tmp_path / "data" / "mnist" / "mnist.pt"
+    out.parent.mkdir(parents=True)
+    out.write_bytes(b"previous good file")
+    rc, err = _main(capsys, "data", "mnist", "--mirror", mirror, "--no-download", "--data-dir", tmp_path / "data")
+    assert rc == 1
+    assert "error: mnist: could not obtain a verified copy of train-images-idx3-ubyte.gz:" in err
+    assert (f"{mirror}/train-images-idx3-ubyte.gz: checksum error, md5 " in err
+            and "(corrupt or truncated file; not used)" in err)
+    assert out.read_bytes() == b"previous good file"                 # the earlier conversion is untouched
+
+
+def test_missing_or_unreadable_mirror(tmp_path):
+    missing = tmp_path / "no_such_mirror"
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    (locked / "mnist").mkdir()
+    shutil.copy(_fake_mirror(tmp_path / "src") / "train-images-idx3-ubyte.gz", locked / "mnist")
+    partly = _fake_mirror(tmp_path / "partly")
+    (partly / "train-images-idx3-ubyte.gz").chmod(0)
+    locked.chmod(0)
+    cmd = [sys.executable, "-m", "isometry", "data", "mnist", "--mirror", str(missing), "--mirror", str(locked),
+           "--mirror", str(partly), "--no-download", "--data-dir", str(tmp_path / "data")]
+    if os.geteuid() == 0:
+        # root reads through chmod 000 (CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH); run the command without those
+        # capabilities so that the permissions apply as they do for an ordinary user
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root without setpriv: chmod 000 cannot make a directory unreadable")
+        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        locked.chmod(0o755)
+    assert r.returncode == 1, r.stderr
+    assert f"mirror {missing}: does not exist or is not a directory (skipped)" in r.stderr
+    assert f"mirror {locked}: not readable (skipped)" in r.stderr
+    assert f"{partly}/train-images-idx3-ubyte.gz: not readable" in r.stderr
+    assert not (tmp_path / "data" / "mnist" / "mnist.pt").exists()
+
+
+# ------------------------------------------------------------------------------------------------ divergence
+def test_diverging_run_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+    make_data(tmp_path / "data", n_train=64, n_test=32)
+    p = {"steps": 30, "batch_size": 8, "n_log": 5, "data_dir": str(tmp_path / "data"), "device": "cpu",
+         "grid": {"depth": 2, "width": 8, "nonlinearity": "relu", "lr": [0.01, 1e20], "seed": 0},
+         "runs": [{"depth": 3, "width": 8, "nonlinearity": "relu", "lr": 0.01}]}
+    rc, err = _main(capsys, "experiment", "sweep.mlp", "--params", json.dumps(p), "--output", tmp_path / "o.csv")
+    assert rc == 0, err
+    df = pd.read_csv(tmp_path / "o.csv")
+    bad = df[df.lr == 1e20]
+    first = bad[bad.diverged].step.min()
+    assert bad[bad.step >= first].diverged.all() and bad[bad.step >= first].train_loss.isna().all()
+    assert bad[bad.step < first].train_loss.notna().all()
+    ok = df[df.lr == 0.01]
+    assert not ok.diverged.any() and ok.train_loss.notna().all() and set(ok.depth) == {2, 3}
+    assert ok.step.max() == 30
+
+
+# ------------------------------------------------------------------------------------------------ full disk
+def _enospc(*_a, **_k):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_full_disk_while_writing_a_csv_keeps_the_previous_file(tmp_path, monkeypatch):
+    out = tmp_path / "r.csv"
+    write_csv(pd.DataFrame({"a": [1, 2]}), out)
+    before = out.read_bytes()
+
+    def partial_then_full(self, path, *a, **k):
+        Path(path).write_text("a\n3\n")                              # half a file, then the disk is full
+        _enospc()
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", partial_then_full)
+    with pytest.raises(OSError) as e:
+        write_csv(pd.DataFrame({"a": [3, 4]}), out)
+    assert e.value.errno == errno.ENOSPC
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]         # no temporary file left behind
+
+
+def test_full_disk_while_checkpointing_training_goes_on(tmp_path, monkeypatch, capsys):
+    ref, ref_w = _run_ds(StopAt())
+    monkeypatch.setenv(checkpoint.ENV_EVERY, "0")
+    real_save, calls = torch.save, []
+
+    def save(obj, f, *a, **k):
+        calls.append(obj["step"])
+        if len(calls) > 3:                                           # the 4th write on: half a file, then ENOSPC
+            Path(f).write_bytes(b"PK\x03\x04 partial")
+            _enospc()
+        return real_save(obj, f, *a, **k)
+
+    monkeypatch.setattr(checkpoint.torch, "save", save)
+    with checkpoint.checkpointing(tmp_path):
+        got, got_w = _run_ds(StopAt())
+    pd.testing.assert_frame_equal(ref.drop(columns="wall_s"), got.drop(columns="wall_s"))
+    assert "could not write checkpoint" in capsys.readouterr().err
+    (f,) = tmp_path.glob("*.pt")
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".lock"] == [f.name]   # no partial file
+    st = torch.load(f, weights_only=False)                           # the last good checkpoint, intact
+    assert st["step"] == 3 and not st["finished"]
+
+
+def _run_ds(cb):
+    from isometry.data import Dataset
+
+    g = torch.Generator().manual_seed(7)
+    u8 = lambda n: torch.randint(0, 256, (n, 1, 4, 4), dtype=torch.uint8, generator=g)  # noqa: E731
+    ds = Dataset("mnist", "random", u8(72), torch.randint(0, 5, (72,), generator=g),
+                 u8(30), torch.randint(0, 5, (30,), generator=g))
+    return _run(ds, "adam", cb)
+
+
+def test_full_disk_at_the_end_keeps_finished_work_and_rerun_resumes(tmp_path, capsys, monkeypatch):
+    make_data(tmp_path / "data", n_train=64, n_test=32)
+    p = {"steps": 40, "batch_size": 8, "n_log": 5, "data_dir": str(tmp_path / "data"), "device": "cpu",
+         "grid": {"depth": [1, 2], "width": 8, "seed": [0, 1]}}
+    argv = ["experiment", "sweep.mlp", "--params", json.dumps(p), "--output", tmp_path / "o.csv"]
+    import isometry.io
+
+    real = isometry.io.write_csv
+    monkeypatch.setattr(isometry.io, "write_csv", lambda df, path: _enospc())
+    rc, err = _main(capsys, *argv)
+    assert rc == 1
+    assert "error: sweep.mlp: [Errno 28] No space left on device" in err
+    assert f"note: finished work is kept in {tmp_path}/o.csv.ckpt/; rerun the same command to resume from it" in err
+    assert len(list((tmp_path / "o.csv.ckpt").glob("*.pt"))) == 2    # both jobs' finished records
+    assert not (tmp_path / "o.csv").exists()
+
+    monkeypatch.setattr(isometry.io, "write_csv", real)              # space freed: rerun
+    rc, err = _main(capsys, *argv)
+    assert rc == 0, err
+    assert err.count("train call already finished") == 2             # nothing retrained
+    assert not (tmp_path / "o.csv.ckpt").exists()
+    df = pd.read_csv(tmp_path / "o.csv")
+    assert len(df) == 4 * df.step.nunique() and df.step.max() == 40
