@@ -197,7 +197,7 @@ def wait_for(pattern_dir: Path, pattern: str, proc, timeout=120.0) -> Path:
             return hits[0]
         if proc.poll() is not None:
             pytest.fail(f"process ended ({proc.returncode}) before writing {pattern}: {proc.stderr.read()[-3000:]}")
-        time.sleep(0.05)
+        time.sleep(0.01)
     pytest.fail(f"no {pattern} in {pattern_dir} after {timeout} s")
 
 
@@ -210,7 +210,9 @@ def csv_without_wall(path: Path) -> str:
 def test_cli_kill9_then_rerun_resumes_and_matches(work, reference):
     out = work / "kill" / "sweep.csv"
     ck = Path(f"{out}.ckpt")
-    p = subprocess.Popen(sweep_cmd(work, "kill/sweep.csv"), env=env(), stderr=subprocess.PIPE, text=True)
+    # frequent checkpoints while it is to be killed, so that the kill lands inside the second job (which lasts about
+    # 0.4 s on an idle machine, longer on a busy one) well before it ends
+    p = subprocess.Popen(sweep_cmd(work, "kill/sweep.csv"), env=env("0.03"), stderr=subprocess.PIPE, text=True)
     try:
         wait_for(ck, "0001-*.pt", p)                                  # job 0 finished, job 1 checkpointed
     finally:
@@ -247,7 +249,7 @@ def test_snakemake_kill9_then_rerun_incomplete_resumes(work, reference):
     (wf / "Snakefile").write_text(SNAKEFILE.format(params=json.dumps({**SWEEP, "data_dir": str(work / "data")}),
                                                    python=sys.executable))
     cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "-s", str(wf / "Snakefile"), "--directory", str(wf)]
-    p = subprocess.Popen(cmd, env=env(), stderr=subprocess.PIPE, text=True, start_new_session=True)
+    p = subprocess.Popen(cmd, env=env("0.03"), stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_for(wf / "results" / "sweep.csv.ckpt", "0001-*.pt", p, timeout=180)
     finally:

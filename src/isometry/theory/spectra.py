@@ -166,12 +166,15 @@ class D2Law:
             mid = (0.5 * (self.hi + self.lo))[None, :]
             a = col - mid
             x = 0.5 * delta / a
-            small = np.abs(x) < 1e-2
             x2 = x * x
             # I = int_lo^hi dx/(w - x) = 2 artanh(Delta/(2a)) = (Delta/a) r; r - 1 by its series where |x| is small
-            with np.errstate(divide="ignore", invalid="ignore"):
-                full = a * (np.log(col - self.lo[None, :]) - np.log(col - self.hi[None, :])) / delta - 1.0
-            rm1 = np.where(small, x2 * (1 / 3 + x2 * (1 / 5 + x2 * (1 / 7 + x2 / 9))), full)
+            rm1 = x2 * (1 / 3 + x2 * (1 / 5 + x2 * (1 / 7 + x2 / 9)))
+            big = np.abs(x2) >= 1e-4
+            if big.any():
+                ib, jb = np.nonzero(big)
+                wb = w[ib]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rm1[ib, jb] = a[ib, jb] * (np.log(wb - self.lo[jb]) - np.log(wb - self.hi[jb])) / delta[0, jb] - 1.0
             sm = self.sm[None, :]
             # w I/Delta - 1 = (w (r - 1) + mid)/a ;  d/dw (w I/Delta) = ((r - 1) - r x^2 - mid/a) / (a (1 - x^2))
             m += (sm * (col * rm1 + mid) / a).sum(1)
@@ -211,7 +214,11 @@ def _segment_law(nl: str, q_star: float, n: int) -> D2Law:
     d = dphi(nl)(math.sqrt(q_star) * b) ** 2
     hi = d
     lo = np.append(d[1:], dphi(nl)(math.sqrt(q_star) * 40.0) ** 2)
-    return D2Law(_EMPTY, _EMPTY, lo, hi, mass)
+    # uniform-in-segment densities miss E[d] by O(1e-5); rescale so that chi = sigma_w^2 E[d] is exact
+    z, a = hermite_nodes(N_QUAD)
+    m1 = float(np.sum(a * dphi(nl)(math.sqrt(q_star) * z) ** 2))
+    c = m1 / float(np.sum(mass * 0.5 * (lo + hi)))
+    return D2Law(_EMPTY, _EMPTY, lo * c, hi * c, mass)
 
 
 def d2_law(nl: str, q_star: float, method: str = "numerical", n: int = N_QUAD) -> D2Law:
@@ -384,14 +391,24 @@ def _clamp(model: SpectrumModel, u):
 
 
 def _newton(model: SpectrumModel, u, logzeta, *, tol=1e-11, maxit=30, max_step=1.0):
-    """Damped Newton on F(u) = log zeta, vectorised; only unconverged entries are iterated."""
+    """Damped Newton on F(u) = log zeta, vectorised; only unconverged entries are iterated.
+
+    Returns (u, z, converged) with z = M_{JJ^T} at the returned u.
+    """
     u = u.copy()
+    z = np.empty(u.shape, complex)
+    conv = np.zeros(u.shape, bool)
     scale = max(1.0, float(model.depth))
     active = np.arange(u.size)
-    for _ in range(maxit):
-        f, df, _ = _equation(model, u[active])
+    for it in range(maxit + 1):
+        f, df, za = _equation(model, u[active])
+        z[active] = za
         r = f - logzeta[active]
         done = np.abs(r) < tol * scale
+        conv[active[done]] = True
+        if it == maxit:
+            conv[active[~done]] = np.abs(r[~done]) < 1e-8 * scale
+            break
         active, r, df = active[~done], r[~done], df[~done]
         if active.size == 0:
             break
@@ -399,29 +416,35 @@ def _newton(model: SpectrumModel, u, logzeta, *, tol=1e-11, maxit=30, max_step=1
         a = np.abs(step)
         step = step * np.minimum(1.0, max_step / np.maximum(a, 1e-300))
         u[active] = _clamp(model, u[active] - step)
-    f, _, z = _equation(model, u)
-    conv = np.abs(f - logzeta) < 1e-8 * scale
     return u, z, conv
 
 
-def solve_m_transform(model: SpectrumModel, lam, *, t_final: float = T_FINAL, decades_per_stage: float = 0.25):
-    """M_{JJ^T}(zeta) at zeta = lam (1 + i t_final) for lam > 0 (1-D), by Newton continuation in t (module doc).
-
-    Returns (zeta, z, converged).
-    """
-    lam = np.asarray(lam, dtype=float)
-    edge = spectral_edge_model(model)
+def _continuation(model: SpectrumModel, lam, scale: float, t_final: float, decades_per_stage: float):
     m1 = model.chi**model.depth
-    scale = max(edge, m1)
     t0 = 10.0 * np.maximum(scale, lam) / lam
     n_st = max(4, int(math.ceil(np.max(np.log10(t0 / t_final)) / decades_per_stage)))
     zeta = lam * (1 + 1j * t0)
     u = _clamp(model, _u_from_z(model, m1 / zeta + 0j))
     for k in range(n_st + 1):
         s = k / n_st
-        t = t0 ** (1 - s) * t_final**s
-        zeta = lam * (1 + 1j * t)
+        zeta = lam * (1 + 1j * (t0 ** (1 - s) * t_final**s))
         u, z, conv = _newton(model, u, np.log(zeta))
+    return zeta, z, conv
+
+
+def solve_m_transform(model: SpectrumModel, lam, *, t_final: float = T_FINAL, decades_per_stage: float = 1.0):
+    """M_{JJ^T}(zeta) at zeta = lam (1 + i t_final) for lam > 0 (1-D), by Newton continuation in t (module doc):
+    one decade of t per stage; points that fail are redone with 1/10 of the step.
+
+    Returns (zeta, z, converged).
+    """
+    lam = np.asarray(lam, dtype=float)
+    scale = max(spectral_edge_model(model), model.chi**model.depth)
+    zeta, z, conv = _continuation(model, lam, scale, t_final, decades_per_stage)
+    bad = np.nonzero(~conv)[0]
+    if bad.size:
+        zb, mb, cb = _continuation(model, lam[bad], scale, t_final, decades_per_stage / 10)
+        zeta[bad], z[bad], conv[bad] = zb, mb, cb
     return zeta, z, conv
 
 

@@ -47,6 +47,11 @@ from isometry.theory.quadrature import hermite_nodes
 ARCHS = ("plain", "resnet", "looks_linear")
 LABELS = {"plain": "plain ReLU (He)", "resnet": "residual ReLU (He branch)", "looks_linear": "Looks-Linear CReLU"}
 COLORS = {"plain": "C3", "resnet": "C0", "looks_linear": "C2"}
+#: (architecture, frozen batch norm) pairs simulated; BAL's figures use batch norm, the no-BN plain net has the
+#: mean-field theory curve.
+VARIANTS = (("plain", True), ("resnet", True), ("looks_linear", False), ("plain", False))
+#: the variant drawn in the top row for each architecture (Looks-Linear needs no normalization: it is affine at init)
+DISPLAY = {"plain": True, "resnet": True, "looks_linear": False}
 
 
 # --------------------------------------------------------------------------------------------------------- networks
@@ -73,7 +78,8 @@ def net_gradients(arch: str, depth: int, width: int, x: torch.Tensor, n_networks
     sb = math.sqrt(sigma_b2)
     def bn(h, slope=None, offset=None):
         """Frozen batch norm: standardize each unit over the grid with statistics treated as constants (so each
-        f(x_i) stays a function of x_i alone and the Looks-Linear net stays affine)."""
+        f(x_i) stays a function of x_i alone and the Looks-Linear net stays affine). Not applied to the input layer
+        (it would move every first-layer kink to the grid's mean)."""
         if not batchnorm:
             return h, slope, offset
         mu = h.detach().mean(dim=2, keepdim=True)
@@ -82,7 +88,7 @@ def net_gradients(arch: str, depth: int, width: int, x: torch.Tensor, n_networks
             slope, offset = slope / sd, (offset - mu) / sd
         return (h - mu) / sd, slope, offset
 
-    for _ in range(depth - 1):
+    for layer in range(1, depth):
         if arch == "looks_linear":
             h, slope, offset = bn(h, slope, offset)
             W = torch.empty(E, N, 2 * N, dtype=torch.float64)
@@ -95,9 +101,10 @@ def net_gradients(arch: str, depth: int, width: int, x: torch.Tensor, n_networks
             W = torch.empty(E, N, N, dtype=torch.float64)
             gaussian_(W, math.sqrt(2.0), generator=gen)
             b = _gaussian((E, N, 1), sb, gen)
-            branch = torch.bmm(W, torch.relu(bn(h)[0])) + b
+            branch = torch.bmm(W, torch.relu(bn(h)[0] if layer > 1 else h)) + b
             h = h + residual_scale * branch if arch == "resnet" else branch
-    h, slope, offset = bn(h, slope, offset) if arch == "looks_linear" else (bn(h)[0], None, None)
+    if depth > 1:
+        h, slope, offset = bn(h, slope, offset) if arch == "looks_linear" else (bn(h)[0], None, None)
     if arch == "looks_linear":
         V = torch.empty(E, 1, 2 * N, dtype=torch.float64)
         looks_linear_(V, 1.0, generator=gen)
@@ -124,36 +131,36 @@ def autocorrelation(g: np.ndarray, lag: int) -> float:
 
 
 # ----------------------------------------------------------------------------------------------------------- theory
-def theory_autocorrelation(x: np.ndarray, depth: int, lag: int, *, input_sigma_b2: float = 1.0,
-                           sigma_w2: float = 2.0, sigma_b2: float = 0.0, n_quad: int = 201) -> float:
-    """Mean-field rho(lag) of a plain ReLU net (module docstring): the ratio of summed theoretical covariances."""
+def theory_autocorrelation(x: np.ndarray, depths, lag: int, *, input_sigma_b2: float = 1.0,
+                           sigma_w2: float = 2.0, sigma_b2: float = 0.0, n_quad: int = 101) -> np.ndarray:
+    """Mean-field rho(lag) of a plain ReLU net without batch norm (module docstring) at each depth in ``depths``:
+    the ratio of the grid-summed theoretical covariances E[g(x_i) g(x_{i+lag})]."""
     x = np.asarray(x, float)
     xa, xb = x[:-lag], x[lag:]
-    # input-layer covariances (w ~ N(0,1), b ~ N(0, s_b^2))
-    qa, qb = xa * xa + input_sigma_b2, xb * xb + input_sigma_b2
+    qa, qb = xa * xa + input_sigma_b2, xb * xb + input_sigma_b2          # input layer: w ~ N(0,1), b ~ N(0, s_b^2)
     qab = xa * xb + input_sigma_b2
-    # first factor E[w^2 1(wx+b>0) 1(wx'+b>0)] by 2-D Gauss-Hermite over (w, b)
-    z, wz = hermite_nodes(n_quad)
+    z, wz = hermite_nodes(n_quad)                                        # E[w^2 1(wx+b>0) 1(wx'+b>0)] over (w, b)
     W, B = np.meshgrid(z, z * math.sqrt(input_sigma_b2), indexing="ij")
-    wt = np.outer(wz, wz)
+    Wf, Bf, wtf = W.ravel()[:, None], B.ravel()[:, None], (np.outer(wz, wz) * W * W).ravel()
 
-    Wf, Bf, wtf = W.ravel()[:, None], B.ravel()[:, None], (wt * W * W).ravel()
-
-    def first(u, v):                   # one (n_quad^2, P) boolean product, contracted with the weights
+    def first(u, v):
         return wtf @ (((Wf * u[None, :] + Bf) > 0) & ((Wf * v[None, :] + Bf) > 0)).astype(float)
 
     cov_g, var_a, var_b = first(xa, xb), first(xa, xa), first(xb, xb)
-    for _ in range(depth - 1):
-        c = np.clip(qab / np.sqrt(qa * qb), -1.0, 1.0)
-        t = np.arccos(c)
-        cov_g = cov_g * sigma_w2 * (math.pi - t) / (2 * math.pi)
-        var_a, var_b = var_a * sigma_w2 / 2, var_b * sigma_w2 / 2
-        qab = sigma_w2 * np.sqrt(qa * qb) / (2 * math.pi) * (np.sin(t) + (math.pi - t) * np.cos(t)) + sigma_b2
-        qa, qb = sigma_w2 * qa / 2 + sigma_b2, sigma_w2 * qb / 2 + sigma_b2
-    # the readout gate: f = v . relu(h^L) multiplies by E[relu'(u) relu'(u')] once more
-    c = np.clip(qab / np.sqrt(qa * qb), -1.0, 1.0)
-    cov_g = cov_g * (math.pi - np.arccos(c)) / math.pi
-    return float(cov_g.sum() / math.sqrt(var_a.sum() * var_b.sum()))
+    want = set(int(d) for d in depths)
+    out = {}
+    for depth in range(1, max(want) + 1):
+        if depth > 1:                                                    # layer h^{depth-1} -> h^depth
+            t = np.arccos(np.clip(qab / np.sqrt(qa * qb), -1.0, 1.0))
+            cov_g = cov_g * sigma_w2 * (math.pi - t) / (2 * math.pi)
+            var_a, var_b = var_a * sigma_w2 / 2, var_b * sigma_w2 / 2
+            qab = sigma_w2 * np.sqrt(qa * qb) / (2 * math.pi) * (np.sin(t) + (math.pi - t) * np.cos(t)) + sigma_b2
+            qa, qb = sigma_w2 * qa / 2 + sigma_b2, sigma_w2 * qb / 2 + sigma_b2
+        if depth in want:                                                # readout gate relu'(h^depth)
+            t = np.arccos(np.clip(qab / np.sqrt(qa * qb), -1.0, 1.0))
+            c = cov_g * (math.pi - t) / math.pi
+            out[depth] = float(c.sum() / math.sqrt(var_a.sum() * var_b.sum()))
+    return np.array([out[int(d)] for d in depths])
 
 
 # ------------------------------------------------------------------------------------------------------- experiment
@@ -169,33 +176,34 @@ def experiment(params, inputs, output):
     E = int(p["n_networks"])
     x = torch.linspace(-xmax, xmax, G, dtype=torch.float64)
     kw = dict(input_sigma_b2=float(p["input_sigma_b2"]), sigma_b2=float(p["sigma_b2"]),
-              residual_scale=float(p["residual_scale"]), batchnorm=bool(p["batchnorm"]))
+              residual_scale=float(p["residual_scale"]))
     depths = sorted({1, *map(int, p["depths"])})
     show = {a: int(p["show_depths"][a]) for a in ARCHS}
     lags = sorted(map(int, p["lags"]))
+    theory = {lag: dict(zip(depths, theory_autocorrelation(x.numpy(), depths, lag, input_sigma_b2=kw["input_sigma_b2"],
+                                                           sigma_b2=kw["sigma_b2"]))) for lag in lags}
     rows = []
-    for j, arch in enumerate(ARCHS):
-        for depth in sorted(set(depths) | {show[arch]}):
+    for j, (arch, bn) in enumerate(VARIANTS):
+        shown = DISPLAY[arch] == bn
+        for depth in sorted(set(depths) | ({show[arch]} if shown else set())):
             gen = torch.Generator().manual_seed(seed(params) * 1000 + 100 * j + depth)
             if arch == "looks_linear":
-                g, f, a, c = net_gradients(arch, depth, N, x, E, gen, return_linear=True, **kw)
+                g, f, a, c = net_gradients(arch, depth, N, x, E, gen, batchnorm=bn, return_linear=True, **kw)
                 lin = a[:, None] * x[None, :] + c[:, None]
                 err = float((f - lin).abs().max() / f.abs().max())
-                rows.append({"kind": "linearity", "arch": arch, "depth": depth, "value": err})
+                rows.append({"kind": "linearity", "arch": arch, "batchnorm": bn, "depth": depth, "value": err})
             else:
-                g = net_gradients(arch, depth, N, x, E, gen, **kw)
+                g = net_gradients(arch, depth, N, x, E, gen, batchnorm=bn, **kw)
             gn = g.numpy()
-            if depth == show[arch] or depth == 1:
-                rows += [{"kind": "gradient", "arch": arch, "depth": depth, "x": float(xi), "value": float(v)}
-                         for xi, v in zip(x.numpy(), gn[0])]
+            if shown and (depth == show[arch] or depth == 1):
+                rows += [{"kind": "gradient", "arch": arch, "batchnorm": bn, "depth": depth, "x": float(xi),
+                          "value": float(v)} for xi, v in zip(x.numpy(), gn[0])]
             if depth in depths:
                 for lag in lags:
-                    th = (theory_autocorrelation(x.numpy(), depth, lag, input_sigma_b2=kw["input_sigma_b2"],
-                                                 sigma_b2=kw["sigma_b2"])
-                          if arch == "plain" and not kw["batchnorm"] else float("nan"))
-                    rows.append({"kind": "autocorr", "arch": arch, "depth": depth, "lag": lag,
+                    th = theory[lag][depth] if (arch == "plain" and not bn) else float("nan")
+                    rows.append({"kind": "autocorr", "arch": arch, "batchnorm": bn, "depth": depth, "lag": lag,
                                  "value": autocorrelation(gn, lag), "theory": th})
-    df = pd.DataFrame(rows, columns=["kind", "arch", "depth", "lag", "x", "value", "theory"])
+    df = pd.DataFrame(rows, columns=["kind", "arch", "batchnorm", "depth", "lag", "x", "value", "theory"])
     df.insert(0, "paper", PAPER)
     df["width"], df["n_networks"], df["n_grid"] = N, E, G
     write_csv(df, output)
@@ -224,45 +232,51 @@ def figure(params, inputs, output):
     ac = df[df.kind == "autocorr"]
     lags = sorted(ac.lag.dropna().unique())
     a = ax[1, 0]
-    for arch in ARCHS:
-        d = ac[(ac.arch == arch) & (ac.lag == lags[0])].sort_values("depth")
-        a.plot(d.depth, d.value, "o-", ms=3, color=COLORS[arch], label=f"{LABELS[arch]}")
-        if arch == "plain":
-            a.plot(d.depth, d.theory, ":", color="k", lw=1.2, label="plain: mean-field theory")
+    for arch, bn in VARIANTS:
+        d = ac[(ac.arch == arch) & (ac.batchnorm == bn) & (ac.lag == lags[0])].sort_values("depth")
+        main = DISPLAY[arch] == bn
+        a.plot(d.depth, d.value, "o-" if main else "s--", ms=3, color=COLORS[arch] if main else "0.4",
+               label=LABELS[arch] + (", BN" if bn else ", no BN"))
+        if arch == "plain" and not bn:
+            a.plot(d.depth, d.theory, ":", color="k", lw=1.2, label="no BN: mean-field theory")
     a.set_xscale("log")
-    a.set_ylim(-0.05, 1.05)
+    a.set_ylim(-0.1, 1.05)
     a.set_xlabel("depth L (ReLU layers)")
     a.set_ylabel(f"lag-{int(lags[0])} gradient autocorrelation")
     a.set_title("neighbouring gradients decorrelate", fontsize=8)
-    a.legend(fontsize=6, loc="lower left")
+    a.legend(fontsize=5.5, loc="lower left")
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"]
     for k, arch in enumerate(ARCHS):
         a = ax[1, k + 1]
-        d = ac[ac.arch == arch]
+        d = ac[(ac.arch == arch) & (ac.batchnorm == DISPLAY[arch])]
         ds = sorted(d.depth.unique())
-        cmap = __import__("matplotlib").colormaps["viridis"]
         for i, dep in enumerate(ds):
             s = d[d.depth == dep].sort_values("lag")
-            col = cmap(i / max(len(ds) - 1, 1))
-            a.plot(s.lag, s.value, "o-", ms=2.5, color=col, label=f"L={dep}")
-            if arch == "plain":
-                a.plot(s.lag, s.theory, ":", color=col, lw=1)
+            a.plot(s.lag, s.value, "o-", ms=2.5, color=cmap(i / max(len(ds) - 1, 1)), label=f"L={dep}")
         a.set_xscale("log", base=2)
-        a.set_ylim(-0.05, 1.05)
+        a.set_ylim(-0.1, 1.05)
         a.set_xlabel("lag k (grid steps)")
         a.set_ylabel("autocorrelation rho(k)")
-        a.set_title(LABELS[arch] + (" (dotted: theory)" if arch == "plain" else ""), fontsize=8)
+        a.set_title(LABELS[arch] + (", BN" if DISPLAY[arch] else ""), fontsize=8)
         if k == 0:
             a.legend(fontsize=5, ncol=2, loc="upper right")
+    fig.tight_layout()
     lin = df[df.kind == "linearity"]
-    dx = 2 * float(gr.x.max()) / (int(df.n_grid.iloc[0]) - 1)
+    G = int(df.n_grid.iloc[0])
+    dx = 2 * float(gr.x.max()) / (G - 1)
     cap = (f"Balduzzi et al. 2017 (shattered gradients), Fig. 1-2 analogue (scale: {scale(params)}). Top: gradient "
-           f"df/dx of one random network along a {int(df.n_grid.iloc[0])}-point grid of a scalar input "
-           f"(spacing {dx:.3g}), width {N}, normalized by its rms: shallow plain nets give smooth gradients, deep plain "
-           "ReLU nets (He init) give white-noise-like 'shattered' gradients, residual nets brown-noise-like ones, and "
-           "Looks-Linear CReLU nets (W = [W0, -W0], W0 orthogonal) a constant gradient (the net is affine at init; "
-           f"max relative deviation from its linear map {lin.value.max():.1e}). Bottom: uncentred gradient "
-           f"autocorrelation over {E} random nets per depth, versus depth at lag {int(lags[0])} and versus lag; dotted: "
-           "mean-field prediction for plain ReLU (arc-cosine kernel with gradient independence). No data set (random "
-           "inputs grid). Deviations: the residual net has no batch norm (BAL's resnets use it); input-layer biases "
-           "N(0, 1) place the kinks inside the grid.")
+           f"df/dx of one random network along a {G}-point grid of a scalar input (spacing {dx:.3g}), width {N}, "
+           "frozen batch norm over the grid before every ReLU of the plain and residual nets (as in BAL), normalized by "
+           "its rms: a 1-layer net gives "
+           "a smooth gradient, a deep plain ReLU net (He init) white-noise-like 'shattered' gradients, a residual net "
+           "brown-noise-like ones, a Looks-Linear CReLU net (W = [W0, -W0], W0 orthogonal) a constant gradient (it "
+           f"is affine at init: max relative deviation from its linear map {lin.value.max():.1e}). Bottom: uncentred "
+           f"gradient autocorrelation over {E} random nets per depth, versus depth at lag {int(lags[0])} (left) and "
+           "versus lag (right); grey: plain ReLU without batch norm, with its mean-field prediction (dotted; "
+           "arc-cosine kernel, gradient independence), which decorrelates far more slowly. No data set (a grid of "
+           "scalar inputs). Deviations: batch-norm statistics are computed at init and then held fixed (so df/dx is "
+           "the derivative of a per-point function); input-layer biases N(0, 1); the residual branch is W relu(BN(x)) "
+           "with no second layer.")
     save_figure(fig, output, cap)

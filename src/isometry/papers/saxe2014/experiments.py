@@ -456,13 +456,14 @@ def product_spectra(params, inputs, output):
                 mins.append(lam.min())
                 devs.append(np.abs(sv - 1.0).max())
             lam = np.concatenate(lams)
-            cnt, _ = np.histogram(np.clip(lam, bins[0], bins[-1]), bins=bins)
+            cnt, _ = np.histogram(lam, bins=bins)          # values below lam_min are left out (count in summary)
             dens = cnt / (len(lam) * np.diff(bins))
             rows += [{"kind": "hist", "init": init, "L": int(L), "bin_lo": lo, "bin_hi": hi, "density": de,
                       "count": int(c)} for lo, hi, de, c in zip(bins[:-1], bins[1:], dens, cnt)]
             rows.append({"kind": "summary", "init": init, "L": int(L), "top_sv2": float(np.mean(tops)),
                          "top_sv2_sd": float(np.std(tops)), "min_sv2": float(np.min(mins)), "edge": edge,
-                         "max_abs_sv_minus_1": float(np.max(devs)), "width": N, "samples": n_samp})
+                         "max_abs_sv_minus_1": float(np.max(devs)), "width": N, "samples": n_samp,
+                         "frac_below_lam_min": float(np.mean(lam < bins[0]))})
         lam_t = np.geomspace(float(p["lam_min"]), edge, 400)
         dens_t, _ = jacobian_density("linear", "gaussian", int(L), None, lam_t, sigma_w2=1.0, sigma_b2=0.0)
         rows += [{"kind": "theory", "init": "gaussian", "L": int(L), "lam": x, "density": float(v), "edge": edge}

@@ -46,8 +46,9 @@ def fig_vector_field(params, inputs, output):
     a.set_xlabel("a (input-to-hidden mode strength)")
     a.set_ylabel("b (hidden-to-output mode strength)")
     a.set_title(f"one-mode gradient flow, s = {s:g}, tau = 1")
-    a.legend(loc="lower right", fontsize=7)
+    a.legend(loc="upper left", fontsize=7, framealpha=0.9, frameon=True)
     drift = df[df.kind == "trajectory"].drift.max()
+    fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 Fig. 2 ({_scale(params)} scale; theory, no data). Gradient-flow field of one "
                 f"input-output mode (tau da/dt = b(s - ab), tau db/dt = a(s - ab), arrows: direction, shade: log speed) "
@@ -77,8 +78,8 @@ def fig_mode_dynamics(params, inputs, output):
         ax[0, 0].text(d.t_over_tau.max() * 1.01, d.s.iloc[0], str(m), fontsize=6, va="center")
     ax[0, 0].set_xlabel("t / tau  (= steps x learning rate)")
     ax[0, 0].set_ylabel(r"mode strength $u_\alpha(t)$")
-    ax[0, 0].set_title(f"modes {', '.join(map(str, modes))}")
-    ax[0, 0].legend(fontsize=7, loc="center right")
+    ax[0, 0].set_title(f"modes {', '.join(map(str, modes))} (labels at right)", fontsize=8)
+    ax[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, 0.93), framealpha=0.9, frameon=True)
     an = df[df.source == "analytic"].set_index(["mode", "step"]).u
     for src in ("linear", "tanh"):
         d = df[df.source == src].set_index(["mode", "step"])
@@ -87,10 +88,11 @@ def fig_mode_dynamics(params, inputs, output):
     ax[0, 1].axhline(0.05, color="k", ls=":", lw=1, label="check tolerance 0.05")
     ax[0, 1].set_yscale("log")
     ax[0, 1].set_xlabel(r"mode $\alpha$ (by decreasing $s_\alpha$)")
-    ax[0, 1].set_ylabel(r"max$_t$ $|u_{net} - u_{analytic}| / s_\alpha$")
+    ax[0, 1].set_ylabel(r"max over t of $|\Delta u| / s_\alpha$")
     ax[0, 1].legend(fontsize=7)
     ax[0, 1].set_title("deviation from the exact solution")
     r = df.iloc[0]
+    fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 Fig. 3 left ({_scale(params)} scale). Data: {r.dataset} (32 one-hot inputs, "
                 f"targets from a hierarchical diffusion on a binary tree, scaled by 1/sqrt(features)). 3-layer nets "
@@ -105,6 +107,18 @@ def fig_mode_dynamics(params, inputs, output):
 
 
 # ---------------------------------------------------------------------------------------- learning time vs depth
+def _depth_axis(a, depths):
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
+
+    a.set_xscale("log")
+    ticks = sorted(set(int(d) for d in depths))
+    a.xaxis.set_major_locator(FixedLocator(ticks))
+    a.xaxis.set_major_formatter(ScalarFormatter())
+    a.xaxis.set_minor_locator(NullLocator())
+    a.xaxis.set_minor_formatter(NullFormatter())
+    a.set_xlabel("depth D (weight matrices)")
+
+
 def fig_learning_time_vs_depth(params, inputs, output):
     df = _read(inputs, "learning_time_vs_depth")
     sim = df[df.kind == "sim"]
@@ -115,22 +129,22 @@ def fig_learning_time_vs_depth(params, inputs, output):
     for init, g in sim.groupby("init"):
         g = g.sort_values("weight_layers")
         c = INIT_COLORS.get(init, None)
-        a.plot(g.weight_layers, g.epochs, "o-", color=c, label=INIT_LABELS.get(init, init))
-        cens = g[~g.reached.astype(bool)]
-        if len(cens):
-            a.plot(cens.weight_layers, cens.epochs, "^", color=c, ms=8, mfc="none",
-                   label=f"{INIT_LABELS.get(init, init)}: not reached (budget, lower bound)")
+        ok = g.reached.astype(bool)
+        a.plot(g.weight_layers, g.epochs, "-", color=c, lw=1, alpha=0.5)
+        a.plot(g.weight_layers[ok], g.epochs[ok], "o", color=c, label=INIT_LABELS.get(init, init))
+        if (~ok).any():
+            a.plot(g.weight_layers[~ok], g.epochs[~ok], "^", color=c, ms=8, mfc="none",
+                   label="not reached within the budget (lower bound)")
     orth = sim[(sim.init == "orthogonal") & sim.reached.astype(bool)]
     if len(orth) and len(th):
         ref = orth.loc[orth.weight_layers.idxmax()]
         k = ref.epochs / np.interp(ref.weight_layers, th.weight_layers, th.theory_rel)
         a.plot(th.weight_layers, k * th.theory_rel, color="k", ls="--", lw=1,
                label="balanced deep-linear ODE, lr ~ 1/D (scaled)")
-    a.set_xscale("log")
+    _depth_axis(a, sim.weight_layers)
     a.set_yscale("log")
-    a.set_xlabel("depth D (weight matrices)")
     a.set_ylabel("epochs to criterion (best lr)")
-    a.legend(fontsize=6)
+    a.legend(fontsize=6, loc="upper left", framealpha=0.9, frameon=True)
     a.set_title("learning time vs depth")
     a = ax[0, 1]
     for init, g in sim[sim.reached.astype(bool)].groupby("init"):
@@ -145,14 +159,14 @@ def fig_learning_time_vs_depth(params, inputs, output):
         a.plot(g.weight_layers, g.best_lr, "o-", color=c, label=lab)
     d = np.geomspace(sim.weight_layers.min(), sim.weight_layers.max(), 20)
     a.plot(d, 3.0 / d * (sim.weight_layers.min()), color="grey", ls="--", lw=0.8, label="slope -1 (reference)")
-    a.set_xscale("log")
+    _depth_axis(a, sim.weight_layers)
     a.set_yscale("log")
-    a.set_xlabel("depth D (weight matrices)")
     a.set_ylabel("optimal learning rate")
-    a.legend(fontsize=6)
+    a.legend(fontsize=6, loc="lower left")
     a.set_title("optimal learning rate ~ 1/D")
     crit = float(df.criterion.dropna().iloc[0])
     p = params.get("depth_sweep", {})
+    fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 Figs. 4-6 ({_scale(params)} scale). Data: {df.dataset.dropna().iloc[0]}, "
                 f"{df.inputs.dropna().iloc[0]}. Deep bias-free linear nets, hidden width {p.get('width', '?')}, "
@@ -188,6 +202,7 @@ def fig_mnist_training_curves(params, inputs, output):
         a.legend(fontsize=6)
     ax[0, 0].set_yscale("log")
     ax[0, 0].set_title(f"deep linear net, D = {D}")
+    fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 Figs. 5-6 ({_scale(params)} scale). Data: {df.dataset.iloc[0]}, "
                 f"{df.inputs.iloc[0]}. Training loss and error versus epochs (full-batch gradient descent, one step "
@@ -225,6 +240,7 @@ def fig_product_spectra(params, inputs, output):
             a.legend(fontsize=6, loc="lower left")
     N = int(df.width.iloc[0])
     dev = float(df[(df.kind == "summary") & (df.init == "orthogonal")].max_abs_sv_minus_1.max())
+    fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 section 4 ({_scale(params)} scale; random matrices, no data). Squared singular "
                 f"values of products of L random {N}x{N} matrices: scaled Gaussian (entries N(0, 1/N), red) versus "
@@ -263,6 +279,7 @@ def fig_nonlinear_gain(params, inputs, output):
     ax[0, 1].legend(fontsize=7)
     ax[0, 1].set_title("training curves at the best gain")
     r = df.iloc[0]
+    fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 section 4 ({_scale(params)} scale). Data: {r.dataset}, {r.inputs}. tanh nets with "
                 f"{int(r.depth)} hidden layers of width {int(r.width)}, weights g x (Haar orthogonal) or Gaussian "
