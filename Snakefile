@@ -11,6 +11,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/saxe2014.smk"
@@ -32,7 +35,7 @@ rule checks:
     input:
         paper_checks,
     output:
-        "results/checks.csv",
+        report("results/checks.csv", caption="workflow/report/checks.rst", category="Scorecard"),
     params:
         inputs=lambda wildcards, input: cli_inputs(input),
     log:

@@ -12,6 +12,9 @@ validate_config(config)
 validate(config, "../schemas/config.schema.yaml")
 
 DATA_DIR = config["data"]["dir"]
+# GPUs a training job requests (resources: gpu=TRAIN_GPUS): none when the config pins the CPU. Locally Snakemake
+# only counts them against --resources gpu=N; on SLURM (profiles/slurm) they become the job's GPU request.
+TRAIN_GPUS = 0 if config["device"] == "cpu" else 1
 PAPERS = [p for p in config["papers"] if config[p].get("enabled", True)]
 
 
