@@ -32,8 +32,16 @@ def new_figure(nrows: int = 1, ncols: int = 1, width: float = 3.4, height: float
 def save_figure(fig, png_path: str | Path, caption: str) -> Path:
     """Write PNG, PDF and caption next to each other; the caption is also drawn under the figure."""
     png_path = Path(png_path)
+    import warnings
+
+    with warnings.catch_warnings():  # lay the panels out first, so the caption goes below the x labels
+        warnings.simplefilter("ignore")
+        if not fig.get_constrained_layout():
+            fig.tight_layout()
+    bottom = min([ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted()).y0
+                  for ax in fig.axes] + [0.0])
     wrapped = "\n".join(textwrap.wrap(caption, width=int(fig.get_figwidth() * 16)))
-    fig.text(0.0, -0.02, wrapped, ha="left", va="top", fontsize=7, wrap=True)
+    fig.text(0.0, bottom - 0.02, wrapped, ha="left", va="top", fontsize=7, wrap=True)
     with atomic_path(png_path) as tmp:
         fig.savefig(tmp, format="png")
     with atomic_path(png_path.with_suffix(".pdf")) as tmp:

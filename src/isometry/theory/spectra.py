@@ -48,6 +48,10 @@ Known limitations (see also ``jacobian_density``):
   of d (depth 1, orthogonal weights) the density shows the quadrature's discreteness. For L >= 2 w stays well inside
   the upper half plane and 201 nodes are plenty (tests compare with n = 801).
 * densities at lambda <= 0 are returned as 0 (the continuous part lives on lambda > 0).
+* the closed route (unknown z) loses precision as z -> -1 (lambda below ~1e-30 edge); such points come back NaN.
+  The numerical route sums 1 + M_D directly and has no such floor.
+* near a hard edge where the density diverges (orthogonal weights, depth 1-2) the segment law of d smooths the
+  singularity over one segment (relative error ~1e-2 within 1% of the edge).
 """
 
 from __future__ import annotations
@@ -152,15 +156,21 @@ class D2Law:
         return float(max(self.av.max(initial=0.0), self.hi.max(initial=0.0)))
 
     def m_transform(self, w):
-        """(M_D(w), dM_D/dw) for a 1-D complex array w (Im w >= 0 on the physical sheet)."""
+        """(M_D(w), 1 + M_D(w), dM_D/dw) for a 1-D complex array w (Im w >= 0 on the physical sheet).
+
+        1 + M_D = E[w/(w - d)] is summed directly: no cancellation as w -> 0 (lambda -> 0, M -> -1).
+        """
         w = np.asarray(w, dtype=complex)
         col = w[:, None]
         m = np.zeros(w.shape, complex)
+        opm = np.full(w.shape, self.mass0, complex)
         dm = np.zeros(w.shape, complex)
         if self.av.size:
-            t = (self.am * self.av)[None, :] / (col - self.av[None, :])
+            inv = 1.0 / (col - self.av[None, :])
+            t = (self.am * self.av)[None, :] * inv
             m += t.sum(1)
-            dm -= (t / (col - self.av[None, :])).sum(1)
+            opm += (col * self.am[None, :] * inv).sum(1)
+            dm -= (t * inv).sum(1)
         if self.sm.size:
             delta = (self.hi - self.lo)[None, :]
             mid = (0.5 * (self.hi + self.lo))[None, :]
@@ -178,8 +188,9 @@ class D2Law:
             sm = self.sm[None, :]
             # w I/Delta - 1 = (w (r - 1) + mid)/a ;  d/dw (w I/Delta) = ((r - 1) - r x^2 - mid/a) / (a (1 - x^2))
             m += (sm * (col * rm1 + mid) / a).sum(1)
+            opm += (sm * col * (1.0 + rm1) / a).sum(1)
             dm += (sm * ((rm1 - (1.0 + rm1) * x2) - mid / a) / (a * (1.0 - x2))).sum(1)
-        return m, dm
+        return m, opm, dm
 
 
 _EMPTY = np.zeros(0)
@@ -198,6 +209,22 @@ def _gh_law(nl: str, q_star: float, n: int) -> D2Law:
     mass = np.bincount(inv, weights=a)
     zero = vals <= 0.0
     return D2Law(vals[~zero], mass[~zero], _EMPTY, _EMPTY, _EMPTY, mass0=float(mass[zero].sum()))
+
+
+@lru_cache(maxsize=64)
+def _binned_law(nl: str, q_star: float, n: int) -> D2Law:
+    """Law of d for any phi by midpoint quadrature on n equal bins of z in [-10, 10] (exact normal masses), equal
+    values merged into atoms: the kinks of relu (z = 0) and hard-tanh (|z| = 1/sqrt(q*)) cost at most one bin."""
+    b = np.linspace(-10.0, 10.0, n + 1)
+    cdf = special.ndtr(b)
+    mass = np.diff(cdf)
+    mass[0] += cdf[0]
+    mass[-1] += 1.0 - cdf[-1]
+    d = dphi(nl)(math.sqrt(max(q_star, 0.0)) * 0.5 * (b[1:] + b[:-1])) ** 2
+    vals, inv = np.unique(np.round(d, 15), return_inverse=True)
+    m = np.bincount(inv, weights=mass)
+    zero = vals <= 0.0
+    return D2Law(vals[~zero], m[~zero], _EMPTY, _EMPTY, _EMPTY, mass0=float(m[zero].sum()))
 
 
 @lru_cache(maxsize=64)
@@ -225,8 +252,9 @@ def d2_law(nl: str, q_star: float, method: str = "numerical", n: int = N_QUAD) -
     """The law of d = phi'(h)^2, h ~ N(0, q*).
 
     method "closed": exact Bernoulli(p) (linear, relu, hard_tanh). "numerical": tanh/erf as ``n`` uniform segments
-    (exact masses), linear/relu/hard_tanh as n-point Gauss-Hermite atoms. "quadrature": n-point Gauss-Hermite atoms
-    for every nonlinearity (the plain discretisation; fine for depth >= 2, discrete-looking at depth 1).
+    (exact masses; smooth M_D up to the real axis), linear/relu/hard_tanh by 20000-bin midpoint quadrature in h merged
+    into atoms (p to ~1e-4: Gauss-Hermite puts a node on relu's kink). "quadrature": n-point Gauss-Hermite atoms for
+    every nonlinearity (the plain discretisation; fine for smooth phi at depth >= 2, discrete-looking at depth 1).
     """
     _check_nl(nl)
     q = float(q_star)
@@ -236,7 +264,9 @@ def d2_law(nl: str, q_star: float, method: str = "numerical", n: int = N_QUAD) -
         if q <= 0:
             return _bernoulli_law(1.0)
         return _segment_law(nl, q, int(n))
-    if method in ("numerical", "quadrature"):
+    if method == "numerical":
+        return _binned_law(nl, q, 20000)
+    if method == "quadrature":
         return _gh_law(nl, q, int(n))
     raise ValueError(f"method must be 'closed', 'numerical' or 'quadrature', got {method!r}")
 
@@ -275,7 +305,7 @@ def s_transform_d2(nl: str, q_star: float, z, method: str = "numerical", n: int 
     for t in np.geomspace(1e-3, 1.0, 40):
         zt = t * zf
         for _ in range(50):
-            f, df = law.m_transform(w)
+            f, _, df = law.m_transform(w)
             step = (f - zt) / df
             w = w - step
             if np.all(np.abs(step) <= 1e-13 * np.abs(w)):
@@ -363,9 +393,8 @@ def _equation(model: SpectrumModel, u):
             df = -(L - 1) * z / opz - 1 + L * z / zp
         return f, df, z
     w = np.exp(u)
-    z, dmz = model.law.m_transform(w)
+    z, opz, dmz = model.law.m_transform(w)
     dz = w * dmz
-    opz = 1 + z
     if gauss:
         f = _log_lower(opz) + (L - 1) * _log_lower(z) + L * (ls + u)
         df = dz * (1 / opz + (L - 1) / z) + L
@@ -559,8 +588,47 @@ def jacobian_moments(nl: str, weights: str, depth: int, q_star: float | None = N
     model = make_model(nl, weights, depth, q_star, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method,
                        n_quad=n_quad)
     L = model.depth
-    m1, m2 = model.m1_d, model.m2_d
+    m1, m2 = d2_moments(nl, model.q_star) if model.route == "numerical" and nl not in CLOSED_FORM else (
+        model.m1_d, model.m2_d)
     s_d = m2 / m1**2 - 1.0
     s_w = 1.0 if model.weights == "gaussian" else 0.0
-    mean = model.chi**L
+    mean = (model.sigma_w2 * m1) ** L
     return float(mean), float(mean**2 * L * (s_w + s_d))
+
+
+def bin_masses(nl: str, weights: str, depth: int, q_star: float | None, bin_edges, *, sigma_w2: float | None = None,
+               sigma_b2: float | None = None, method: str | None = None, n_grid: int = 600) -> np.ndarray:
+    """Theoretical probability of each bin [e_k, e_{k+1}) (atoms included), plus the under-flow [0, e_0) first and
+    the over-flow [e_last, inf) last: an array of len(bin_edges) + 1 summing to 1. Bins must lie in lambda > 0;
+    the continuous part is integrated on a log grid (trapezoid in log lambda, ``n_grid`` points)."""
+    model = make_model(nl, weights, depth, q_star, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method)
+    edges = np.asarray(bin_edges, dtype=float)
+    edge = spectral_edge_model(model)
+    lo, hi = edges[0], max(edges[-1], edge * 1.0001)
+    grid = np.geomspace(lo, hi, n_grid)
+    dens, atoms = density_model(model, grid)
+    dens = np.nan_to_num(dens)
+    f = dens * grid
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(np.log(grid)))])
+    fe = np.interp(edges, grid, cum)
+    cont = 1.0 - sum(m for _, m in atoms)
+    out = np.concatenate([[cont - cum[-1]], np.diff(fe), [cum[-1] - fe[-1]]])
+    for a, m in atoms:
+        k = int(np.searchsorted(edges, a, side="right"))  # 0: under-flow, len(edges): over-flow
+        out[k] += m
+    return out
+
+
+def histogram_l1(samples, nl: str, weights: str, depth: int, q_star: float | None = None, *,
+                 sigma_w2: float | None = None, sigma_b2: float | None = None, method: str | None = None,
+                 bins: int = 30, lo_rel: float = 1e-12) -> float:
+    """L1 distance sum_k |p_emp(k) - p_theory(k)| (in [0, 2]) between empirical squared singular values and the
+    theory, on ``bins`` log-spaced bins from lo_rel * edge to 1.2 * edge plus one under-flow bin [0, lo_rel * edge)
+    (which takes exact zeros, atoms at 0 and eigenvalues below the SVD's resolution) and one over-flow bin."""
+    edge = spectral_edge(nl, weights, depth, q_star, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method)
+    edges = np.geomspace(lo_rel * edge, 1.2 * edge, bins + 1)
+    p_th = bin_masses(nl, weights, depth, q_star, edges, sigma_w2=sigma_w2, sigma_b2=sigma_b2, method=method)
+    x = np.asarray(samples, dtype=float).ravel()
+    k = np.searchsorted(edges, x, side="right")
+    p_emp = np.bincount(k, minlength=len(edges) + 1) / x.size
+    return float(np.abs(p_emp - p_th).sum())

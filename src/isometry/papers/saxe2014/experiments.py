@@ -220,6 +220,8 @@ def _pretrain_stack(x: torch.Tensor, n_layers: int, width: int, n_out: int, seed
     initial weights of the stack. The readout (n_out x width) is a random semi-orthogonal map on the span of the top
     code. Returns {seed: [W_1, ..., W_n_layers, readout]} (CPU tensors).
     """
+    from isometry.init import orthogonal_
+
     E, (n, d) = len(seeds), x.shape
     h = x.to(device).unsqueeze(0).expand(E, n, d).contiguous()
     out = {s: [] for s in seeds}
@@ -249,8 +251,8 @@ def _pretrain_stack(x: torch.Tensor, n_layers: int, width: int, n_out: int, seed
             prod = W @ prod
         q, _ = torch.linalg.qr(prod.double())                    # (width, d): basis of the code's span
         g = torch.Generator().manual_seed(int(s) * 100_003 + 1)
-        rot = torch.linalg.qr(torch.randn(q.shape[1], q.shape[1], generator=g, dtype=torch.float64))[0]
-        out[s].append((rot[:n_out].contiguous() @ q.T).float())
+        rot = orthogonal_(torch.empty(n_out, q.shape[1], dtype=torch.float64), 1.0, generator=g)
+        out[s].append((rot @ q.T).float())
     return out
 
 

@@ -143,6 +143,7 @@ def fig_learning_time_vs_depth(params, inputs, output):
                label="balanced deep-linear ODE, lr ~ 1/D (scaled)")
     _depth_axis(a, sim.weight_layers)
     a.set_yscale("log")
+    a.set_ylim(top=float(sim.epochs.max()) * 30)       # room for the legend above the data
     a.set_ylabel("epochs to criterion (best lr)")
     a.legend(fontsize=6, loc="upper left", framealpha=0.9, frameon=True)
     a.set_title("learning time vs depth")
@@ -240,6 +241,7 @@ def fig_product_spectra(params, inputs, output):
             a.legend(fontsize=6, loc="lower left")
     N = int(df.width.iloc[0])
     dev = float(df[(df.kind == "summary") & (df.init == "orthogonal")].max_abs_sv_minus_1.max())
+    below = float(df[(df.kind == "summary") & (df.init == "gaussian")].frac_below_lam_min.max())
     fig.tight_layout()
     save_figure(fig, output,
                 f"Saxe et al. 2014 section 4 ({_scale(params)} scale; random matrices, no data). Squared singular "
@@ -247,7 +249,8 @@ def fig_product_spectra(params, inputs, output):
                 f"Haar orthogonal (blue: a single spike at 1; largest |sigma - 1| = {dev:.1e}), histograms on "
                 f"log-spaced bins as density per decade. Dashed: the free-probability (Fuss-Catalan) density from "
                 f"isometry.theory.spectra (linear, Gaussian); dotted: its top edge (L+1)^(L+1)/L^L. Titles: the "
-                f"empirical largest sigma^2 (mean over samples) against the edge.")
+                f"empirical largest sigma^2 (mean over samples) against the edge. At most {100 * below:.1f}% of the "
+                f"Gaussian lambdas lie below the plotted range (left out of the histograms).")
 
 
 # ---------------------------------------------------------------------------------------------- nonlinear gain

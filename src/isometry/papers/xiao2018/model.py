@@ -30,7 +30,8 @@ def layer_lr(lr: float, depth: int, scaling: str, lr_max: float | None = None) -
     return min(out, float(lr_max)) if lr_max else out
 
 
-def build_cnn(E: int, dataset, depth: int, model_cfg: dict, delta_mix: float | None = None) -> EnsembleCNN:
+def build_cnn(E: int, dataset, depth: int, model_cfg: dict, delta_mix: float | None = None,
+              lr_mults: dict | None = None) -> EnsembleCNN:
     """EnsembleCNN of E members for ``dataset`` with the config's shape and speed options."""
     ck = model_cfg.get("checkpoint", 0)
     return EnsembleCNN(
@@ -38,4 +39,4 @@ def build_cnn(E: int, dataset, depth: int, model_cfg: dict, delta_mix: float | N
         n_down=int(model_cfg["n_down"]), nonlinearity="tanh", padding=model_cfg.get("padding", "circular"),
         delta_mix=delta_mix, checkpoint=(True if ck == "sqrt" else int(ck or 0)),
         channels_last=bool(model_cfg.get("channels_last", False)),
-        compile_blocks=bool(model_cfg.get("compile_blocks", False)))
+        compile_blocks=bool(model_cfg.get("compile_blocks", False)), lr_mults=lr_mults)

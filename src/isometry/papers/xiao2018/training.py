@@ -89,6 +89,36 @@ def kernel_isometry(model, members, n_layers: int = 8) -> list[dict]:
     return out
 
 
+def gaussian_stem_(model, members) -> None:
+    """Re-draw the stride-2 stem convolutions of every member as fan-in Gaussians N(0, sigma_w2 / (C_in k^2)),
+    from a generator seeded by (member seed, 7919) only. Why: a delta-orthogonal stride-2 kernel only subsamples
+    (three of them keep 1 pixel in 64), so a delta-orthogonal stem would throw the image away before the deep
+    stride-1 part whose initialization the paper studies; the init scheme of a run applies to the stride-1 layers
+    and the readout."""
+    with torch.no_grad():
+        for i, m in enumerate(members):
+            g = torch.Generator().manual_seed(int(m.seed) * 7919 + 7919)
+            sw = math.sqrt(m.sigma_w2 if m.sigma_w2 else 1.0)
+            for w in model.down_weights:
+                fan_in = w[i].shape[1] * w[i].shape[2] * w[i].shape[3]
+                z = torch.randn(w[i].shape, generator=g, dtype=torch.float32)
+                w[i].copy_((z * (sw / math.sqrt(fan_in))).to(w.device, w.dtype))
+
+
+def edge_lr_multipliers(params: dict, depth: int) -> dict:
+    """Per-parameter lr factors: with ``train.depth_scaled = hidden`` the stem convs and the readout keep the
+    unscaled rate (lr instead of lr / depth, capped at lr_max) and only the depth stride-1 layers, whose number is
+    what the 1/L rule compensates, get lr / depth. ``all``: every parameter gets lr / depth (the H100 recipe)."""
+    t = params["train"]
+    if t.get("depth_scaled", "all") == "all" or t["lr_depth_scaling"] == "none":
+        return {}
+    f = layer_lr(t["lr"], 1, "none", t.get("lr_max")) / layer_lr(t["lr"], depth, t["lr_depth_scaling"], t.get("lr_max"))
+    names = ["readout_weight", "readout_bias"]
+    for i in range(int(params["model"]["n_down"])):
+        names += [f"down_weights.{i}", f"down_biases.{i}"]
+    return {n: float(f) for n in names}
+
+
 def run_sweep(rows: list[dict], params: dict, dataset: Dataset, *, steps: int, experiment: str,
               measure_kernels: bool = False) -> pd.DataFrame:
     """Train every row of ``rows`` (batched: one ensemble per depth / delta_mix) and return the tidy run CSV."""
@@ -98,10 +128,13 @@ def run_sweep(rows: list[dict], params: dict, dataset: Dataset, *, steps: int, e
     frames = []
     for job in jobs:
         g = job.group
-        model = build_cnn(len(job.members), dataset, g["depth"], mcfg, g.get("delta_mix"))
+        model = build_cnn(len(job.members), dataset, g["depth"], mcfg, g.get("delta_mix"),
+                          lr_mults=edge_lr_multipliers(params, g["depth"]))
         stats: list[dict] = []
 
         def hook(model, members, stats=stats):
+            if mcfg.get("stem_init", "gaussian") == "gaussian":
+                gaussian_stem_(model, members)
             if measure_kernels:
                 stats.extend(kernel_isometry(model, members, int(params.get("kernel_layers_checked", 8))))
 
