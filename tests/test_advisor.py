@@ -92,8 +92,6 @@ def test_cli_dispatch_with_separator(capsys):
     assert json.loads(capsys.readouterr().out)["recommended"]["sigma_w2"] == pytest.approx(1.0)
 
 
-@pytest.mark.xfail(reason="cli.py: argparse REMAINDER does not capture leading options (core CLI bug, reported)",
-                   strict=False)
 def test_cli_dispatch_plain(capsys):
     from isometry.cli import main
 

@@ -62,7 +62,7 @@ def test_cnn_regularizer_is_per_member():
     model = EnsembleCNN(3, (3, 8, 8), 10, channels=4, depth=2, n_down=1, nonlinearity="relu", padding="zeros")
     model.reset_parameters([Member(run_id=str(i), init="he", seed=i) for i in range(3)])
     reg = orthogonality.make_cnn_regularizer(model, ["none", "SO", "SRIP"], [0.0, 1.0, 2.0])
-    pen = reg(model)
+    pen = reg(model).detach()
     assert pen.shape == (3,) and float(pen[0]) == 0.0 and float(pen[1]) > 0 and float(pen[2]) > 0
     assert orthogonality.make_cnn_regularizer(model, ["none"] * 3, [0.0] * 3) is None
 

@@ -173,6 +173,12 @@ def main(argv=None) -> int:
     adv = sub.add_parser("advise", help="what should my initial weights be? (see --help)", add_help=False)
     adv.add_argument("rest", nargs=argparse.REMAINDER)
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["advise"]:  # the advisor has its own argument parser
+        from isometry.advisor import main as advise_main
+
+        rest = argv[1:]
+        return advise_main(rest[1:] if rest[:1] == ["--"] else rest)
     a = p.parse_args(argv)
     if a.cmd == "data":
         return cmd_data(a)

@@ -125,7 +125,10 @@ def jacobian_singular_values(Ws: Sequence[Tensor], bs: Sequence[Tensor], nonline
 def _power_iteration(f: Callable[[Tensor], Tensor], x0: Tensor, *, n_iter: int = 200, tol: float = 1e-10,
                      generator: torch.Generator | None = None) -> float:
     """Largest singular value of the Jacobian of f at x0 by power iteration on J^T J (jvp + vjp, no matrix)."""
-    _, jvp_fn = torch.func.linearize(f, x0)
+    # torch.func.linearize returned NaN for circularly padded convolutions (torch 2.x); plain jvp is robust
+    def jvp_fn(v):
+        return torch.func.jvp(f, (x0,), (v,))[1]
+
     _, vjp_fn = torch.func.vjp(f, x0)
     v = torch.randn(x0.shape, generator=generator, dtype=torch.float64).to(dtype=x0.dtype, device=x0.device)
     v = v / v.norm()

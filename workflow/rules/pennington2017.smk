@@ -42,7 +42,7 @@ rule pennington2017_train:
         cfg=paper_params("pennington2017"),
         inputs=lambda wildcards, input: cli_inputs(input),
     resources:
-        gpu=1,
+        gpu=TRAIN_GPUS,
     log:
         "logs/pennington2017/{name}.log",
     benchmark:

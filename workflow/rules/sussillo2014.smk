@@ -23,7 +23,7 @@ rule sussillo2014_experiment:
     params:
         cfg=paper_params("sussillo2014"),
     resources:
-        gpu=lambda wildcards: 1 if wildcards.name in ("mnist_gain_sweep", "depth_sweep") else 0,
+        gpu=lambda wildcards: TRAIN_GPUS if wildcards.name in ("mnist_gain_sweep", "depth_sweep") else 0,
     log:
         "logs/sussillo2014/{name}.log",
     benchmark:

@@ -110,7 +110,7 @@ def figure(params, inputs, output):
     for i, L in enumerate(depths):
         c = cells[cells.depth == L].sort_values("sigma_w2")
         a.plot(c.sigma_w2, c.train_acc, "o-", ms=3, color=__import__("matplotlib").colormaps["viridis"](
-            i / max(len(depths) - 1, 1)), label=f"L={L}")
+            i / max(len(depths) - 1, 1)), label=f"L={int(L)}")
     a.axhline(float(cells.threshold.iloc[0]), color="0.5", ls="--", lw=0.8, label="threshold")
     a.set_xlabel(r"$\sigma_w^2$")
     a.set_ylabel("training accuracy")

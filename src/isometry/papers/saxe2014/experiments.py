@@ -10,24 +10,22 @@ import time
 
 import numpy as np
 import pandas as pd
-import torch
 
 from isometry.io import write_csv
-from isometry.papers.saxe2014.data import (
-    hierarchical_dataset,
-    hierarchical_task,
-    least_squares_mse,
-    pca_dataset,
-)
 from isometry.spec import RUN_COLUMNS
 from isometry.theory import linear_dynamics as ld
+
+# torch and the data helpers are imported inside the experiments that need them, so that the figure and check jobs
+# (which import this module through isometry.papers.saxe2014) start without loading torch.
 
 PAPER = "saxe2014"
 
 
-def _runtime(params) -> torch.device:
+def _runtime(params):
     """One torch thread per job unless the global ``threads`` key says otherwise (Snakemake runs jobs side by
     side; two multi-threaded jobs on 2 cores oversubscribe them badly), and the device ``auto`` | cpu | cuda."""
+    import torch
+
     if not int(params.get("threads", 0) or 0):
         torch.set_num_threads(1)
     dev = params.get("device", "auto")
@@ -130,8 +128,11 @@ def mode_dynamics(params, inputs, output):
     strength u0 = |(a0 + b0)/2|^2, a0 = W21 v_alpha, b0 = W32^T u_alpha from the network's own small random init
     (the balanced part of the mode, which is what grows: the antisymmetric part a0 - b0 decays in the linear regime).
     """
+    import torch
+
     from isometry.engine import train
     from isometry.models import EnsembleMLP
+    from isometry.papers.saxe2014.data import hierarchical_dataset, hierarchical_task
     from isometry.spec import Member
 
     device = _runtime(params)
@@ -220,6 +221,8 @@ def _pretrain_stack(x: torch.Tensor, n_layers: int, width: int, n_out: int, seed
     initial weights of the stack. The readout (n_out x width) is a random semi-orthogonal map on the span of the top
     code. Returns {seed: [W_1, ..., W_n_layers, readout]} (CPU tensors).
     """
+    import torch
+
     from isometry.init import orthogonal_
 
     E, (n, d) = len(seeds), x.shape
@@ -267,6 +270,9 @@ def depth_runs(params, inputs, output):
     the run CSV
     (RUN_COLUMNS + weight_layers, loss_opt (least-squares floor), loss_zero (zero predictor), inputs).
     """
+    import torch
+
+    from isometry.papers.saxe2014.data import least_squares_mse, pca_dataset
     from isometry.sweep import make_jobs, run_job
 
     device = _runtime(params)
@@ -432,6 +438,8 @@ def product_spectra(params, inputs, output):
 
     Rows ``kind`` = hist (log-spaced bins: bin_lo, bin_hi, density per unit lambda, count), theory (lam, density),
     summary (top / min singular value^2, mean over samples, the asymptotic edge, max |sv - 1|)."""
+    import torch
+
     from isometry.init import gaussian_, orthogonal_
     from isometry.theory.spectra import jacobian_density, spectral_edge
 
@@ -483,6 +491,7 @@ def nonlinear_gain(params, inputs, output):
     One ensemble (members = gains x inits x seeds; sigma_w^2 = g^2 on every layer, biases 0), mini-batch SGD with
     one learning rate, cross-entropy. Output: the run CSV (RUN_COLUMNS + gain).
     """
+    from isometry.papers.saxe2014.data import pca_dataset
     from isometry.sweep import make_jobs, run_job
 
     device = _runtime(params)
