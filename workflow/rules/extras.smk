@@ -34,7 +34,7 @@ rule extras_experiment:
     params:
         cfg=paper_params("extras"),
     resources:
-        gpu=lambda wildcards: 0 if wildcards.name == "shattered_gradients" else 1,
+        gpu=lambda wildcards: 0 if wildcards.name == "shattered_gradients" else TRAIN_GPUS,
     log:
         "logs/extras/{name}.log",
     benchmark:
