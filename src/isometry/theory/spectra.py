@@ -65,7 +65,7 @@ from scipy import special
 from scipy.optimize import minimize_scalar
 
 from isometry.nonlinearities import check as _check_nl
-from isometry.nonlinearities import dphi, phi
+from isometry.nonlinearities import dphi
 from isometry.theory.quadrature import hermite_nodes
 
 WEIGHTS = ("gaussian", "orthogonal")

@@ -49,14 +49,15 @@ def _depth_checks(df, p, scale):
         if kind == "lt":
             passed = ref_ok and deep_ok and ratio < lim
             val = ratio if deep_ok and ref_ok else f"{ratio:.3g} (censored: criterion not reached)"
-            claim = f"{init} init: learning time nearly depth-independent, t(D={deep})/t(D={r})"
+            claim = f"{init} init: learning time nearly depth-independent, t(D={int(deep)})/t(D={int(r)})"
             out.append(Check(claim, PAPER, "learning_time_vs_depth", f"< {lim:g} (depth-independent)", val,
                              f"< {lim:g}", passed, scale))
         else:
             # deep point censored at the budget: the ratio is a lower bound, which passes if it already exceeds lim
             passed = ref_ok and ratio > lim
-            val = ratio if deep_ok else f">= {ratio:.3g} (D={deep} never reached the criterion in {t_deep:.0f} epochs)"
-            claim = f"scaled Gaussian init: learning time grows with depth, t(D={deep})/t(D={r})"
+            val = ratio if deep_ok else (f">= {ratio:.3g} (D={int(deep)} never reached the criterion in "
+                                         f"{t_deep:.0f} epochs)")
+            claim = f"scaled Gaussian init: learning time grows with depth, t(D={int(deep)})/t(D={int(r)})"
             out.append(Check(claim, PAPER, "learning_time_vs_depth", f"> {lim:g} (grows with depth)", val,
                              f"> {lim:g}", passed, scale))
     sl = df[(df.kind == "slope") & (df.init == "orthogonal")]
