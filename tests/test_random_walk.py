@@ -109,3 +109,16 @@ def test_simulation_tanh_matches_numerical_theory():
     x = traj[:, 0]
     assert abs(x.mean()) < 0.25 * x.std()
     assert v * depth * 0.8 < x.var() < v * depth * 3
+
+
+def test_tanh_small_width_has_no_unbiased_gain():
+    """At N = 8 the tanh walk's mean drift stays negative for every g: a clear error, not a runaway root."""
+    import warnings
+
+    from isometry.theory.random_walk import optimal_gain
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="no gain makes the tanh random walk unbiased"):
+            optimal_gain(8, "tanh")
+        assert 1.0 < optimal_gain(16, "tanh") < 1.6

@@ -132,10 +132,17 @@ def optimal_gain(width: int, nonlinearity: str, method: str = "exact", sigma_b2:
         return math.exp(-0.5 * (math.log(2.0 / n) + _relu_mixture(n)[0]))
     if nonlinearity == "tanh":
         f = lambda g: log_norm_increment_stats(n, "tanh", g, sigma_b2, _need_var=False)[0]  # noqa: E731
-        lo, hi = 0.5, 2.0
-        while f(hi) < 0:
-            hi *= 1.5
-        return float(optimize.brentq(f, lo, hi, xtol=1e-12))
+        # The mean rises with g, peaks (saturation of tanh then shrinks phi') and falls again: take the first
+        # crossing of zero on a bounded grid. At small widths (N <~ 9) the peak stays below zero: no gain makes the
+        # walk unbiased, and we say so instead of returning a meaningless root.
+        grid = np.linspace(0.5, 10.0, 96)
+        vals = np.array([f(g) for g in grid])
+        up = np.nonzero((vals[:-1] < 0) & (vals[1:] >= 0))[0]
+        if len(up) == 0:
+            k = int(np.argmax(vals))
+            raise ValueError(f"optimal_gain: no gain makes the tanh random walk unbiased at width {n}: the mean "
+                             f"of ln z peaks at {vals[k]:.4g} (g = {grid[k]:.3g}) < 0")
+        return float(optimize.brentq(f, grid[up[0]], grid[up[0] + 1], xtol=1e-12))
     raise NotImplementedError(f"optimal_gain: {nonlinearity!r} not supported (linear, relu, tanh)")
 
 
