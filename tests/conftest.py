@@ -8,6 +8,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ISOMETRY_DATA_MIRROR", REPO.parent / "shared" / "data"))
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tests use tiny tensors: one intra-op thread is faster, and immune to OpenMP spin-waiting when the cores are
+    shared (Snakemake subprocesses started by the workflow tests get threads from their config instead)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def repo():
     return REPO

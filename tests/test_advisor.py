@@ -4,20 +4,12 @@ import json
 import math
 
 import pytest
-import torch
 
 from isometry import advisor
 from isometry.theory import meanfield as mf
 from isometry.theory import random_walk as rw
 from isometry.theory import spectra
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")

@@ -29,13 +29,6 @@ from test_resume import StopAt, _run, make_data
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _main(capsys, *argv) -> tuple[int, str]:
     rc = cli.main([str(a) for a in argv])

@@ -19,14 +19,6 @@ from isometry.spec import Member
 CRIT = dict(init="delta_orthogonal", sigma_w2=1.05, sigma_b2=2.01e-5)   # Xiao et al.'s critical tanh point
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Single-threaded: the test machines are shared and oversubscribed intra-op threads thrash."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _members():
     return [Member("a", seed=1, **CRIT),

@@ -18,18 +18,10 @@ import subprocess
 
 import pandas as pd
 import pytest
-import torch
 
 from isometry.papers import sweep
 from test_resume import SWEEP, csv_without_wall, env, make_data, sweep_cmd
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.mark.slow

@@ -20,14 +20,6 @@ IN_SHAPE = (1, 4, 4)
 N_TRAIN, N_TEST, K = 96, 40, 5
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny GEMMs: one thread is faster, and immune to OpenMP spin-waiting on a busy shared CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module")
 def ds():

@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -10,13 +9,6 @@ import torch
 from conftest import run_snakemake
 from isometry.papers.extras import heatmap, orthogonality, shattered
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 X = torch.linspace(-2, 2, 64, dtype=torch.float64)

@@ -12,13 +12,6 @@ E = 3
 SHAPES = [(E, 4, 5), (E, 4), (E, 2, 4)]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def make_params(seed=0):
     g = torch.Generator().manual_seed(seed)

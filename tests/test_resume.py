@@ -35,13 +35,6 @@ REPO = Path(__file__).resolve().parents[1]
 IN_SHAPE = (1, 4, 4)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 @pytest.fixture(scope="module")
 def ds():

@@ -12,14 +12,6 @@ from isometry.rnn import EnsembleRNN, soft_orthogonality
 from isometry.spec import Member
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Single-threaded: the test machines are shared and oversubscribed intra-op threads thrash."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 def _members():
     return [Member("a", init="orthogonal", sigma_w2=1.2, sigma_b2=0.01, seed=1),

@@ -4,7 +4,6 @@ mirror (shared/data) producing tensors of the right shapes and label counts."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch

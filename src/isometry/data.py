@@ -14,7 +14,6 @@ its variant (``Dataset.label``).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 

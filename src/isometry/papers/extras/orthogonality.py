@@ -30,7 +30,6 @@ its own kind and lam).
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd

@@ -13,7 +13,6 @@ trained with the batched engine (one ensemble per nonlinearity: ReLU members, CR
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd

@@ -27,9 +27,14 @@ def _arch(params, df=None) -> str:
     m = params.get("model", {})
     t = params.get("train", {})
     lr = (f"lr = {t.get('lr')}/L" if t.get("lr_depth_scaling") == "inverse" else f"lr = {t.get('lr')}")
-    return (f"vanilla tanh CNN: {m.get('n_down')} stride-2 3x3 convs (Gaussian-initialized stem), then L stride-1 3x3 "
+    if t.get("lr_depth_scaling") == "inverse" and t.get("depth_scaled") == "hidden":
+        lr += f" for the stride-1 stack, {t.get('lr')} for stem and readout"
+    opt = t.get("optimizer")
+    opt = f"SGD with momentum {t.get('momentum')}" if opt == "momentum" else opt
+    stem = "Gaussian-initialized stem" if m.get("stem_init", "gaussian") == "gaussian" else "stem as the run's init"
+    return (f"vanilla tanh CNN: {m.get('n_down')} stride-2 3x3 convs ({stem}), then L stride-1 3x3 "
             f"convs with {m.get('channels')} channels ({m.get('padding', 'circular')} padding), global average "
-            f"pooling, linear readout; {t.get('optimizer')} (momentum {t.get('momentum')}), {lr}, batch "
+            f"pooling, linear readout; {opt}, {lr}, batch "
             f"{t.get('batch_size')}, {t.get('n_train') or 'all'} training / {t.get('n_test') or 'all'} test examples "
             f"(accuracies on {t.get('eval_examples') or 'all'} of each)")
 
@@ -90,6 +95,7 @@ def fig_trainability_heatmap(params, inputs, output):
     fin = runs[runs["step"] == runs["step"].max()].copy()
     fin[metric] = fin[metric].fillna(0.0)                  # diverged runs: NaN metrics -> untrained
     fig, ax = new_figure(1, len(inits), width=3.5, height=3.0)
+    fig.subplots_adjust(right=0.86, wspace=0.3)
     sws = np.sort(fin["sigma_w2"].unique())
     Ls = np.sort(fin["depth"].unique())
     xe, ye = _edges(sws), _edges(Ls, log=True)
@@ -105,14 +111,15 @@ def fig_trainability_heatmap(params, inputs, output):
         a.set_ylim(ye[0], ye[-1])
         a.set_xlim(xe[0], xe[-1])
         a.set_yticks(Ls)
-        a.set_yticklabels([str(L) for L in Ls])
+        a.set_yticklabels([str(int(L)) for L in Ls])
         a.minorticks_off()
         a.grid(False)
         a.set_xlabel(r"$\sigma_w^2$")
         a.set_ylabel("depth L")
         a.set_title(INIT_LABEL.get(init, init), fontsize=9)
         a.legend(fontsize=6, loc="upper right", labelcolor="w")
-    fig.colorbar(m, ax=ax[0, :].tolist(), label=metric.replace("_", " "), shrink=0.9)
+    cax = fig.add_axes([0.89, 0.15, 0.015, 0.7])
+    fig.colorbar(m, cax=cax, label=metric.replace("_", " ").replace("acc", "accuracy"))
     sb2 = fin["sigma_b2"].iloc[0]
     steps = int(runs["step"].max())
     cap = (f"Xiao et al. 2018 Fig. 2 ({_scale(params)} scale): {metric.replace('_', ' ')} after {steps} steps on "
