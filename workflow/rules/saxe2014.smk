@@ -36,7 +36,7 @@ rule saxe2014_experiment:
         cfg=paper_params("saxe2014"),
         inputs=lambda wildcards, input: cli_inputs(f for f in input if f.endswith(".csv")),
     resources:
-        gpu=lambda wildcards: 1 if wildcards.name in SMG_TRAINING else 0,
+        gpu=lambda wildcards: TRAIN_GPUS if wildcards.name in SMG_TRAINING else 0,
     log:
         "logs/saxe2014/{name}.log",
     benchmark:
