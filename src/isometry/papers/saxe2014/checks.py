@@ -5,9 +5,7 @@ A failed check is written as failed, with its numbers; nothing here is tuned to 
 
 from __future__ import annotations
 
-import math
 
-import numpy as np
 import pandas as pd
 
 from isometry.checks import Check
