@@ -5,7 +5,6 @@ A failed check is written as failed, with its numbers; nothing here is tuned to 
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from isometry.checks import Check
