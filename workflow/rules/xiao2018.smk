@@ -44,9 +44,9 @@ rule xiao2018_figure:
     input:
         "results/xiao2018/{name}.csv",
     output:
-        "figures/xiao2018/{name}.png",
-        "figures/xiao2018/{name}.pdf",
-        "figures/xiao2018/{name}.caption.txt",
+        png="figures/xiao2018/{name}.png",
+        pdf="figures/xiao2018/{name}.pdf",
+        caption="figures/xiao2018/{name}.caption.txt",
     wildcard_constraints:
         name="|".join(XB_FIGURES),
     params:
@@ -60,7 +60,7 @@ rule xiao2018_figure:
         "../../environment.yml"
     shell:
         "python -m isometry figure xiao2018.{wildcards.name} --params {params.cfg:q} {params.inputs}"
-        " --output {output[0]} > {log} 2>&1"
+        " --output {output.png} > {log} 2>&1"
 
 
 rule xiao2018_checks:

@@ -126,7 +126,8 @@ def _circ_conv(x: torch.Tensor, K: torch.Tensor, b: torch.Tensor) -> torch.Tenso
 def correlation_modes(h: torch.Tensor) -> torch.Tensor:
     """Fourier modes of the spatial correlation deviations of one activation map h (C, n, n):
 
-    eps(alpha, alpha') = 1 - c_{alpha alpha'}, c = Sigma_{alpha alpha'} / sqrt(Sigma_{alpha alpha} Sigma_{alpha' alpha'}),
+    eps(alpha, alpha') = 1 - c_{alpha alpha'},
+    c_{alpha alpha'} = Sigma_{alpha alpha'} / sqrt(Sigma_{alpha alpha} Sigma_{alpha' alpha'}),
     Sigma_{alpha alpha'} = (1/C) sum_j h_{j alpha} h_{j alpha'}. Near the fixed point (c* = 1 in the ordered phase)
     the mean-field map linearises to eps^{l+1}(alpha, alpha') = chi_c sum_beta v_beta eps^l(alpha+beta, alpha'+beta)
     (Xiao et al. sec. 2.3-2.4): for each displacement d, F_d(alpha) = eps(alpha, alpha - d) is circularly convolved
