@@ -60,4 +60,16 @@ def test_slurm_run_equals_local_run(cluster, workflow_dir, tmp_path):
     assert produced, "the local run produced no CSVs"
     for rel in produced:
         assert (slurm / rel).is_file(), f"{rel} missing from the SLURM run"
-        assert filecmp.cmp(local / rel, slurm / rel, shallow=False), f"{rel} differs between SLURM and local runs"
+        assert _same_csv(local / rel, slurm / rel), f"{rel} differs between SLURM and local runs"
+
+
+def _same_csv(a: Path, b: Path) -> bool:
+    """Byte-identical, or identical after dropping the wall-clock column (time measurements cannot repeat)."""
+    if filecmp.cmp(a, b, shallow=False):
+        return True
+    import pandas as pd
+
+    da, db = pd.read_csv(a), pd.read_csv(b)
+    if "wall_s" not in da.columns:
+        return False
+    return da.drop(columns="wall_s").equals(db.drop(columns="wall_s"))
