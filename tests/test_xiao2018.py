@@ -56,7 +56,7 @@ def test_circulant_singular_values_of_orthogonal_kernels(init):
     # against the dense operator built from conv2d with circular padding
     x = torch.randn(3, 6, 4, 5, dtype=torch.float64, generator=g)
     y = X._circ_conv(x, w, torch.zeros(6, dtype=torch.float64))
-    assert torch.allclose(y.norm(dim=(1, 2, 3)), 1.3 * x.norm(dim=(1, 2, 3)), atol=1e-10)
+    assert torch.allclose(y.flatten(1).norm(dim=1), 1.3 * x.flatten(1).norm(dim=1), atol=1e-10)
 
 
 def test_circulant_singular_values_match_dense_gaussian():
@@ -158,5 +158,5 @@ def test_workflow_end_to_end(workflow_dir):
         assert np.allclose(s[["kernel_sv_min", "kernel_sv_max"]].to_numpy(), 1.0, atol=1e-5)
     ch = pd.read_csv(res / "checks.csv")
     assert len(ch) >= 6 and set(ch.scale) == {"test"}
-    norm_rows = ch[ch.claim.str.contains("norm-preserving")]
+    norm_rows = ch[ch.claim.str.contains("are norm-preserving")]
     assert len(norm_rows) == 2 and norm_rows.passed.all()

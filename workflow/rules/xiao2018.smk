@@ -29,7 +29,7 @@ rule xiao2018_experiment:
     params:
         cfg=paper_params("xiao2018"),
     resources:
-        gpu=lambda wildcards: 1 if wildcards.name in XB_TRAINING else 0,
+        gpu=lambda wildcards: TRAIN_GPUS if wildcards.name in XB_TRAINING else 0,
     log:
         "logs/xiao2018/{name}.log",
     benchmark:

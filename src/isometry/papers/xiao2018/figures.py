@@ -95,7 +95,6 @@ def fig_trainability_heatmap(params, inputs, output):
     fin = runs[runs["step"] == runs["step"].max()].copy()
     fin[metric] = fin[metric].fillna(0.0)                  # diverged runs: NaN metrics -> untrained
     fig, ax = new_figure(1, len(inits), width=3.5, height=3.0)
-    fig.subplots_adjust(right=0.86, wspace=0.3)
     sws = np.sort(fin["sigma_w2"].unique())
     Ls = np.sort(fin["depth"].unique())
     xe, ye = _edges(sws), _edges(Ls, log=True)
@@ -118,8 +117,7 @@ def fig_trainability_heatmap(params, inputs, output):
         a.set_ylabel("depth L")
         a.set_title(INIT_LABEL.get(init, init), fontsize=9)
         a.legend(fontsize=6, loc="upper right", labelcolor="w")
-    cax = fig.add_axes([0.89, 0.15, 0.015, 0.7])
-    fig.colorbar(m, cax=cax, label=metric.replace("_", " ").replace("acc", "accuracy"))
+    fig.colorbar(m, ax=ax[0, -1], label=metric.replace("_", " ").replace("acc", "accuracy"), fraction=0.08, pad=0.03)
     sb2 = fin["sigma_b2"].iloc[0]
     steps = int(runs["step"].max())
     cap = (f"Xiao et al. 2018 Fig. 2 ({_scale(params)} scale): {metric.replace('_', ' ')} after {steps} steps on "
@@ -232,8 +230,8 @@ def fig_nonuniform_variance(params, inputs, output):
     for a_mix in sorted(df["delta_mix"].unique(), reverse=True):
         s = df[(df["delta_mix"] == a_mix) & (df["step"] > 0)].groupby("step", as_index=False)["test_acc"].mean()
         xi = df.loc[df["delta_mix"] == a_mix, "xi_slowest_nonzero_mode"].iloc[0]
-        a.plot(s["step"], s["test_acc"], color=cmap(1 - a_mix),
-               label=fr"a = {a_mix:g} ($\xi_{{c,k_1}}$ = {xi:.3g})")
+        xs = r"$\infty$ ($\chi_c \approx 1$)" if not np.isfinite(xi) or xi > 1e4 else f"{xi:.3g}"
+        a.plot(s["step"], s["test_acc"], color=cmap(1 - a_mix), label=fr"a = {a_mix:g} ($\xi_{{c,k_1}}$ = {xs})")
     a.set_xscale("log")
     a.set_ylim(0, 1)
     a.set_xlabel("training step")
