@@ -44,3 +44,26 @@ rule checks:
         "environment.yml"
     shell:
         "python -m isometry merge-checks {params.inputs} --output {output} > {log} 2>&1"
+
+
+# On a cluster (profiles/slurm) only experiments are submitted as jobs; data conversion, figures, checks and the
+# aggregates run on the submitting node.
+localrules:
+    all,
+    checks,
+    dataset,
+    saxe2014_figure,
+    saxe2014_checks,
+    saxe2014,
+    sussillo2014_figure,
+    sussillo2014_checks,
+    sussillo2014,
+    pennington2017_figure,
+    pennington2017_checks,
+    pennington2017,
+    xiao2018_figure,
+    xiao2018_checks,
+    xiao2018,
+    extras_figure,
+    extras_checks,
+    extras,

@@ -49,7 +49,12 @@ rule extras_figure:
     input:
         "results/extras/{name}.csv",
     output:
-        png="figures/extras/{name}.png",
+        png=report(
+            "figures/extras/{name}.png",
+            caption="../report/figure.rst",
+            category="extras",
+            subcategory="{name}",
+        ),
         pdf="figures/extras/{name}.pdf",
         caption="figures/extras/{name}.caption.txt",
     wildcard_constraints:

@@ -58,7 +58,12 @@ rule pennington2017_figure:
     input:
         lambda wildcards: f"results/pennington2017/{P17_FIGURES[wildcards.fig]}.csv",
     output:
-        png="figures/pennington2017/{fig}.png",
+        png=report(
+            "figures/pennington2017/{fig}.png",
+            caption="../report/figure.rst",
+            category="pennington2017",
+            subcategory="{fig}",
+        ),
         pdf="figures/pennington2017/{fig}.pdf",
         caption="figures/pennington2017/{fig}.caption.txt",
     wildcard_constraints:

@@ -52,7 +52,12 @@ rule saxe2014_figure:
     input:
         "results/saxe2014/{name}.csv",
     output:
-        png="figures/saxe2014/{name}.png",
+        png=report(
+            "figures/saxe2014/{name}.png",
+            caption="../report/figure.rst",
+            category="saxe2014",
+            subcategory="{name}",
+        ),
         pdf="figures/saxe2014/{name}.pdf",
         caption="figures/saxe2014/{name}.caption.txt",
     wildcard_constraints:

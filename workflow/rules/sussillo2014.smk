@@ -39,7 +39,12 @@ rule sussillo2014_figure:
     input:
         "results/sussillo2014/{name}.csv",
     output:
-        png="figures/sussillo2014/{name}.png",
+        png=report(
+            "figures/sussillo2014/{name}.png",
+            caption="../report/figure.rst",
+            category="sussillo2014",
+            subcategory="{name}",
+        ),
         pdf="figures/sussillo2014/{name}.pdf",
         caption="figures/sussillo2014/{name}.caption.txt",
     wildcard_constraints:

@@ -44,7 +44,12 @@ rule xiao2018_figure:
     input:
         "results/xiao2018/{name}.csv",
     output:
-        png="figures/xiao2018/{name}.png",
+        png=report(
+            "figures/xiao2018/{name}.png",
+            caption="../report/figure.rst",
+            category="xiao2018",
+            subcategory="{name}",
+        ),
         pdf="figures/xiao2018/{name}.pdf",
         caption="figures/xiao2018/{name}.caption.txt",
     wildcard_constraints:
