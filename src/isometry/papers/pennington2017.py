@@ -49,16 +49,6 @@ _NL_LABEL = {"linear": "linear", "relu": "ReLU", "hard_tanh": "hard-tanh", "tanh
 
 
 # ================================================================================================ small helpers
-def _setup(params: dict) -> None:
-    """Torch threads: the global ``threads`` if set, else this section's ``torch_threads`` (default 1; on a shared
-    2-core machine one thread per job is many times faster than oversubscribed BLAS threads)."""
-    import torch
-
-    n = int(params.get("threads", 0) or 0) or int(params.get("torch_threads", 1) or 0)
-    if n > 0:
-        torch.set_num_threads(n)
-
-
 def _scale_note(params: dict) -> str:
     return f"Scale: {params.get('scale', 'quick')}."
 
@@ -288,7 +278,6 @@ def exp_spectra(params, inputs, output):
     """
     from isometry.theory import spectra
 
-    _setup(params)
     p = params["spectra"]
     seed0 = int(params.get("seed", 0))
     depths = [int(d) for d in p["depths"]]
@@ -409,7 +398,6 @@ def exp_smax_vs_depth(params, inputs, output):
     depth, Gaussian vs orthogonal tanh at several q* on the critical line; simulation on the depth-L prefixes."""
     from isometry.theory import spectra
 
-    _setup(params)
     p = params["smax_vs_depth"]
     nl = p["nonlinearity"]
     depths = [int(d) for d in p["depths"]]
@@ -497,7 +485,6 @@ def _train_rows(rows: list[dict], params: dict, recipe: dict) -> pd.DataFrame:
 
 def exp_cifar10_learning(params, inputs, output):
     """PSG Fig. 4: members = config x init x optimizer x lr x seed on CIFAR-10, depth L, width N (batched engine)."""
-    _setup(params)
     p = params["cifar10_learning"]
     rows = []
     for c in p["configs"]:
@@ -579,7 +566,6 @@ def fig_cifar10_learning(params, inputs, output):
 
 def exp_speed_sweep(params, inputs, output):
     """PSG Fig. 5: tanh at q* on the critical line (meanfield.critical_point), depths x q* x init x lr (x seed)."""
-    _setup(params)
     p = params["speed_sweep"]
     rows = []
     for L in p["depths"]:

@@ -22,12 +22,9 @@ PAPER = "saxe2014"
 
 
 def _runtime(params):
-    """One torch thread per job unless the global ``threads`` key says otherwise (Snakemake runs jobs side by
-    side; two multi-threaded jobs on 2 cores oversubscribe them badly), and the device ``auto`` | cpu | cuda."""
+    """The device ``auto`` | cpu | cuda (torch threads are set by the CLI from the global ``threads`` key)."""
     import torch
 
-    if not int(params.get("threads", 0) or 0):
-        torch.set_num_threads(1)
     dev = params.get("device", "auto")
     if dev == "auto":
         dev = "cuda" if torch.cuda.is_available() else "cpu"

@@ -28,14 +28,6 @@ from .training import PAPER, get_dataset, run_row, run_sweep
 NL = "tanh"
 
 
-def setup(params: dict) -> None:
-    """Torch threads: the global ``threads`` if set, else ``torch_threads`` (default 1: one thread per job is much
-    faster than oversubscribed BLAS threads on a shared 2-core machine)."""
-    n = int(params.get("threads", 0) or 0) or int(params.get("torch_threads", 1) or 0)
-    if n > 0:
-        torch.set_num_threads(n)
-
-
 def _critical(params):
     c = params["critical"]
     return float(c["sigma_w2"]), float(c["sigma_b2"])
@@ -50,7 +42,6 @@ def _seeds(cfg, params):
 def exp_deep_cnn_curves(params, inputs, output):
     """Xiao et al. Fig. 1 (the 10,000-layer result): critical tanh CNNs with delta-orthogonal kernels (Alg. 2),
     training / test accuracy versus step at several depths, on MNIST and CIFAR-10."""
-    setup(params)
     cfg = params["deep_cnn_curves"]
     sw2, sb2 = _critical(params)
     frames = []
@@ -73,7 +64,6 @@ def exp_trainability_heatmap(params, inputs, output):
     """Xiao et al. Fig. 2: accuracy after a fixed number of steps over (depth, sigma_w^2) at fixed sigma_b^2, for
     Gaussian kernels with the uniform variance vector and for delta-orthogonal kernels; members of one ensemble =
     init x sigma_w^2 x seed at one depth. Theory rows (``row_kind = theory``): 6 xi_c(sigma_w^2) on a fine grid."""
-    setup(params)
     cfg = params["trainability_heatmap"]
     sb2 = float(cfg["sigma_b2"])
     ds = get_dataset(params, cfg["dataset"])
@@ -158,7 +148,6 @@ def exp_fourier_modes(params, inputs, output):
     sum_d |F^0_d(k)|^2, averaged over networks (finite-width fluctuations average out; the power would not), and
     ln|a_k^l| = -l / xi is fitted (least squares through a^0 = 1) on the layers before |a_k^l| first drops below
     ``fit_min`` (the noise floor of the average, ~ 1/sqrt(networks * channels))."""
-    setup(params)
     cfg = params["fourier_modes"]
     sw2, sb2 = float(cfg["sigma_w2"]), float(cfg["sigma_b2"])
     C, n, L, R = int(cfg["channels"]), int(cfg["image"]), int(cfg["depth"]), int(cfg["networks"])
@@ -230,7 +219,6 @@ def exp_orthogonal_vs_gaussian(params, inputs, output):
     block-orthogonal (Alg. 1, ``conv_orthogonal``) versus Gaussian (uniform variance vector) kernels, all at the
     critical point, one ensemble. The circular-convolution singular values of the initial kernels are recorded
     (``kernel_sv_min`` / ``kernel_sv_max``, divided by sigma_w: 1 = exact isometry)."""
-    setup(params)
     cfg = params["orthogonal_vs_gaussian"]
     sw2, sb2 = _critical(params)
     ds = get_dataset(params, cfg["dataset"])
@@ -246,7 +234,6 @@ def exp_nonuniform_variance(params, inputs, output):
     (delta_mix = 1) to uniform (delta_mix = 0), v = a delta + (1 - a) uniform, at the critical point and one large
     depth; one ensemble (seeds) per a. Recorded per a: the depth scale of the slowest non-zero Fourier mode on the
     hidden feature map, xi_{c,k1} = -1/ln(chi_c |v^_k1|) (inf for the delta vector)."""
-    setup(params)
     cfg = params["nonuniform_variance"]
     sw2, sb2 = _critical(params)
     ds = get_dataset(params, cfg["dataset"])
@@ -279,7 +266,6 @@ def exp_cnn_jacobian_spectrum(params, inputs, output):
     from isometry.measure import cnn_jacobian_singular_values, input_at_fixed_point
     from isometry.theory.spectra import jacobian_density, jacobian_moments
 
-    setup(params)
     cfg = params["cnn_jacobian_spectrum"]
     sw2, sb2 = _critical(params)
     q = float(mf.q_star(NL, sw2, sb2))
