@@ -73,7 +73,9 @@ def _tanh_weights(q: float):
     z, wz = hermite_nodes(201)
     z, wz = z[100:], np.concatenate([wz[100:101], 2.0 * wz[101:]])  # w(a) is even: fold the nodes
     a = math.sqrt(max(q, 0.0)) * z
-    return 1.0 / np.cosh(a) ** 4, wz
+    e = np.exp(-2.0 * np.abs(a))
+    sech2 = 4.0 * e / (1.0 + e) ** 2  # sech(a)^2 without overflow at large |a|
+    return sech2 ** 2, wz
 
 
 def log_norm_increment_stats(
