@@ -31,7 +31,6 @@ spread is predicted for the L = depth hidden layers.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -39,6 +38,7 @@ import pandas as pd
 from isometry.checks import Check
 from isometry.io import write_csv
 from isometry.papers.common import write_checks
+from isometry.papers.common import read_input as _read
 
 PAPER = "pennington2017"
 
@@ -60,13 +60,6 @@ def _tight(fig) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fig.tight_layout()
-
-
-def _read(inputs, name: str) -> pd.DataFrame:
-    for p in inputs:
-        if Path(p).stem == name:
-            return pd.read_csv(p)
-    raise FileNotFoundError(f"no input named {name}.csv among {[str(p) for p in inputs]}")
 
 
 def _maybe(inputs, name: str) -> pd.DataFrame | None:

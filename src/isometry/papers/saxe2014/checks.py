@@ -5,19 +5,15 @@ A failed check is written as failed, with its numbers; nothing here is tuned to 
 
 from __future__ import annotations
 
-import pandas as pd
-
 from isometry.checks import Check
-from isometry.papers.common import write_checks
+from isometry.papers.common import read_input, write_checks
+
+
+def _optional(inputs, stem):
+    return read_input(inputs, stem, required=False)
+
 
 PAPER = "saxe2014"
-
-
-def _find(inputs, stem):
-    for p in inputs:
-        if p.stem == stem:
-            return pd.read_csv(p)
-    return None
 
 
 def _mode_check(df, scale):
@@ -106,16 +102,16 @@ def _gain_checks(df, scale):
 def CHECKS(params, inputs, output):
     scale = str(params.get("scale", "quick"))
     rows: list[Check] = []
-    md = _find(inputs, "mode_dynamics")
+    md = _optional(inputs, "mode_dynamics")
     if md is not None:
         rows.append(_mode_check(md, scale))
-    lt = _find(inputs, "learning_time_vs_depth")
+    lt = _optional(inputs, "learning_time_vs_depth")
     if lt is not None:
         rows += _depth_checks(lt, params["depth_sweep"], scale)
-    ps = _find(inputs, "product_spectra")
+    ps = _optional(inputs, "product_spectra")
     if ps is not None:
         rows += _spectra_checks(ps, scale)
-    ng = _find(inputs, "nonlinear_gain")
+    ng = _optional(inputs, "nonlinear_gain")
     if ng is not None:
         rows += _gain_checks(ng, scale)
     write_checks(rows, output)

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from isometry.plotting import new_figure, save_figure
+from isometry.papers.common import read_input as _read
+from isometry.papers.common import scale_of as _scale
 
 INIT_COLORS = {"gaussian": "C3", "orthogonal": "C0", "pretrained": "C2"}
 INIT_LABELS = {"gaussian": "scaled Gaussian", "orthogonal": "random orthogonal", "pretrained": "greedy pre-trained"}
-
-
-def _read(inputs, stem: str) -> pd.DataFrame:
-    paths = [p for p in inputs if p.stem == stem] or list(inputs)[:1]
-    if not paths:
-        raise SystemExit(f"saxe2014: no input CSV named {stem}.csv")
-    return pd.read_csv(paths[0])
-
-
-def _scale(params) -> str:
-    return str(params.get("scale", "quick"))
 
 
 # ---------------------------------------------------------------------------------------------- vector field

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from isometry.checks import Check
-from isometry.papers.common import write_checks
+from isometry.papers.common import read_input, write_checks
 from isometry.papers.sussillo2014.training import final_errors
 from isometry.papers.sussillo2014.walks import optimal_gain_exact, optimal_gain_fit
 
+
+def _optional(inputs, stem):
+    return read_input(inputs, stem, required=False)
+
+
 PAPER = "sussillo2014"
-
-
-def _find(inputs, stem):
-    for p in inputs:
-        if p.stem == stem and p.suffix == ".csv":
-            return pd.read_csv(p)
-    return None
 
 
 def CHECKS(params, inputs, output):
@@ -37,7 +33,7 @@ def CHECKS(params, inputs, output):
             "optimal_gain", "< 0.5%", round(100 * dev, 4), "0.5 (%)", dev < 0.005)
 
     # -- random walks at D = N (SA Fig. 1) ---------------------------------------------------------------------
-    rw = _find(inputs, "random_walks")
+    rw = _optional(inputs, "random_walks")
     if rw is not None:
         D = int(rw.depth.iloc[0])
         N = int(rw.width.iloc[0])
@@ -61,7 +57,7 @@ def CHECKS(params, inputs, output):
             "random_walks", round(target, 5), round(drift, 5), "20%", abs(drift / target - 1) <= 0.2)
 
     # -- best g on MNIST (SA Fig. 3) -----------------------------------------------------------------------------
-    gsw = _find(inputs, "mnist_gain_sweep")
+    gsw = _optional(inputs, "mnist_gain_sweep")
     if gsw is not None:
         band = float(ck.get("mnist_gain_band", 0.2))
         fe = final_errors(gsw)

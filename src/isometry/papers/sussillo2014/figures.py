@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from isometry.papers.sussillo2014.training import final_errors
 from isometry.plotting import new_figure, save_figure
+from isometry.papers.common import read_input as _read
+from isometry.papers.common import scale_of as _scale
 
 COLORS = {"linear": "C0", "relu": "C3", "tanh": "C2"}
-
-
-def _read(inputs, stem=None) -> pd.DataFrame:
-    paths = [p for p in inputs if stem is None or p.stem == stem]
-    if not paths:
-        raise SystemExit(f"sussillo2014: no input CSV named {stem}.csv among {[str(p) for p in inputs]}")
-    return pd.read_csv(paths[0])
-
-
-def _scale(params) -> str:
-    return str(params.get("scale", "quick"))
 
 
 # ----------------------------------------------------------------------------------------------------- Fig. 1

@@ -7,17 +7,15 @@ import numpy as np
 import pandas as pd
 
 from isometry.checks import Check
-from isometry.papers.common import write_checks
+from isometry.papers.common import read_input, write_checks
+
+
+def _optional(inputs, stem):
+    return read_input(inputs, stem, required=False)
+
 
 PAPER = "xiao2018"
 CHANCE = 0.1
-
-
-def _read(inputs, stem):
-    for p in inputs:
-        if p.stem == stem:
-            return pd.read_csv(p)
-    return None
 
 
 def _final(df: pd.DataFrame) -> pd.DataFrame:
@@ -161,20 +159,20 @@ def CHECKS(params, inputs, output):
     scale = str(params.get("scale", "quick"))
     ccfg = params["checks"]
     rows: list[Check] = []
-    d = _read(inputs, "orthogonal_vs_gaussian")
+    d = _optional(inputs, "orthogonal_vs_gaussian")
     if d is not None:
         rows += check_norms(d, float(ccfg["norm_tol"]), scale)
         rows += check_orth_vs_gauss(d, ccfg, scale)
-    d = _read(inputs, "trainability_heatmap")
+    d = _optional(inputs, "trainability_heatmap")
     if d is not None:
         rows += check_heatmap(d, params["trainability_heatmap"], ccfg, scale)
-    d = _read(inputs, "deep_cnn_curves")
+    d = _optional(inputs, "deep_cnn_curves")
     if d is not None:
         rows += check_depth_spread(d, ccfg, scale)
-    d = _read(inputs, "fourier_modes")
+    d = _optional(inputs, "fourier_modes")
     if d is not None:
         rows += check_fourier(d, scale)
-    d = _read(inputs, "cnn_jacobian_spectrum")
+    d = _optional(inputs, "cnn_jacobian_spectrum")
     if d is not None:
         rows += check_spectrum(d, scale)
     write_checks(rows, output)

@@ -6,21 +6,12 @@ import numpy as np
 import pandas as pd
 
 from isometry.plotting import new_figure, save_figure
+from isometry.papers.common import read_input as _read
+from isometry.papers.common import scale_of as _scale
 
 INIT_LABEL = {"delta_orthogonal": "delta-orthogonal (Alg. 2)", "conv_orthogonal": "block-orthogonal (Alg. 1)",
               "gaussian": "Gaussian (uniform variance vector)", "orthogonal": "orthogonal"}
 INIT_COLOR = {"delta_orthogonal": "C3", "conv_orthogonal": "C0", "gaussian": "C7"}
-
-
-def _read(inputs, stem) -> pd.DataFrame:
-    paths = [p for p in inputs if p.stem == stem]
-    if not paths:
-        raise SystemExit(f"xiao2018: no input CSV named {stem}.csv among {[str(p) for p in inputs]}")
-    return pd.read_csv(paths[0])
-
-
-def _scale(params) -> str:
-    return str(params.get("scale", "quick"))
 
 
 def _arch(params, df=None) -> str:
