@@ -225,3 +225,21 @@ def test_1000_layer_critical_cnn_trains_on_real_mnist_through_the_engine(shared_
     assert not rows.diverged.any()
     assert (last < first - 0.02).all(), (first.tolist(), last.tolist())  # measured: 2.34->2.26, 2.29->2.26
     assert set(rows.dataset) == {"mnist (official)"} and set(rows.depth) == {1000}
+
+
+def test_10000_layer_cnn_runs_through_the_engine():
+    """Xiao et al.'s 10,000 layers run through the engine's deep-CNN path (stacked hidden weight, segment
+    checkpointing): one SGD-momentum step at lr 0.25/L, finite loss, not diverged. Tiny C and images on CPU; the
+    GPU-scale run (C = 128, batch 128) uses the same path."""
+    from isometry.data import Dataset
+    from isometry.engine import train
+
+    g = torch.Generator().manual_seed(0)
+    u8 = lambda n: torch.randint(0, 256, (n, 1, 8, 8), dtype=torch.uint8, generator=g)  # noqa: E731
+    ds = Dataset("mnist", "random", u8(16), torch.arange(16) % 10, u8(8), torch.arange(8) % 10)
+    model = EnsembleCNN(1, (1, 8, 8), 10, channels=4, depth=10_000, n_down=1, checkpoint=True)
+    rows = train(model, [Member("a", seed=0, lr=0.25 / 10_000, optimizer="momentum", **CRIT)], ds, steps=1,
+                 batch_size=8, log_at=[0, 1], eval_examples=8, data_seed=0, device="cpu", progress=False)
+    assert len(rows) == 2 and not rows.diverged.any()
+    assert rows.train_loss.notna().all() and (rows.train_loss < 5).all()
+    assert set(rows.depth) == {10_000}
