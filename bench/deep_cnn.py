@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import math
 import platform
@@ -42,6 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from isometry.cnn import EnsembleCNN
+from isometry.memory import MallocPeak
 
 SIGMA_W2, SIGMA_B2 = 1.05, 2.01e-5
 
@@ -100,41 +99,6 @@ def eager_from(model: EnsembleCNN) -> nn.Sequential:
 
 
 # ----------------------------------------------------------------------------------------------------- measure
-class _MallocPeak(torch.utils._python_dispatch.TorchDispatchMode):
-    """CPU: peak bytes in use by glibc malloc, sampled around every aten op."""
-
-    def __init__(self):
-        super().__init__()
-        lib = ctypes.CDLL(ctypes.util.find_library("c"))
-
-        class MallInfo2(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-        lib.mallinfo2.restype = MallInfo2
-        self._f = lib.mallinfo2
-        self.base = self.peak = self.now()
-
-    def now(self):
-        i = self._f()
-        return i.uordblks + i.hblkhd
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.peak = max(self.peak, self.now())
-        out = func(*args, **(kwargs or {}))
-        self.peak = max(self.peak, self.now())
-        return out
-
-
-def conv_flops(batch: int, image: int, C: int, L: int, n_down: int, c_in: int = 3) -> float:
-    """Forward conv FLOPs per step: 2*B*H*W*C_in*C_out*9 per layer (stride-2 layers at their output size)."""
-    total, h = 0.0, image
-    for i in range(n_down):
-        h = (h + 1) // 2
-        total += 2.0 * batch * h * h * (c_in if i == 0 else C) * C * 9
-    return total + L * 2.0 * batch * h * h * C * C * 9
-
-
 def _sync(dev):
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
@@ -170,7 +134,7 @@ def measure(net: nn.Module, x, y, *, ensemble: bool, amp: bool, steps: int, warm
         peak = torch.cuda.max_memory_allocated(dev) / 1e9
     else:
         try:
-            with _MallocPeak() as mp:
+            with MallocPeak() as mp:
                 losses.append(step())
             peak = (mp.peak - mp.base) / 1e9     # on top of what was in use before (params, grads, momenta)
         except (OSError, AttributeError):
@@ -254,7 +218,9 @@ def main(argv=None):
             fast_delta_orthogonal_(m, torch.Generator().manual_seed(1))
             return m
 
-        flops = conv_flops(args.batch, args.image, args.channels, L, args.n_down)
+        # forward conv FLOPs per step (2 per multiply-add), from the model's own layer shapes
+        flops = EnsembleCNN(1, (3, args.image, args.image), 10, channels=args.channels, depth=L, n_down=args.n_down,
+                            device="meta").conv_flops(args.batch)
         print(f"L={L}: {flops / 1e12:.3f} TFLOP forward per step, checkpoint segment {seg}", flush=True)
         row = {"depth": L, "segment": seg, "fwd_tflop": flops / 1e12}
         if args.quick:   # both implementations compute the same function

@@ -3,16 +3,14 @@ checkpointing (same gradients, less memory); a 1000-layer vanilla tanh CNN train
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import time
 
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from isometry.cnn import EnsembleCNN, variance_profile
+from isometry.memory import MallocPeak
 from isometry.models import EnsembleModel
 from isometry.spec import Member
 
@@ -112,33 +110,6 @@ def test_critical_delta_orthogonal_preserves_signal():
     assert gain[2] > 1e2
 
 
-class _PeakMalloc(TorchDispatchMode):
-    """Peak bytes in use by glibc malloc (all arenas), sampled before and after every aten op."""
-
-    def __init__(self):
-        super().__init__()
-        lib = ctypes.CDLL(ctypes.util.find_library("c"))
-
-        class MallInfo2(ctypes.Structure):
-            _fields_ = [(n, ctypes.c_size_t) for n in
-                        ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-                         "fordblks", "keepcost")]
-
-        lib.mallinfo2.restype = MallInfo2
-        self._info = lib.mallinfo2
-        self.base = self.peak = self.now()
-
-    def now(self) -> int:
-        i = self._info()
-        return i.uordblks + i.hblkhd
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.peak = max(self.peak, self.now())
-        out = func(*args, **(kwargs or {}))
-        self.peak = max(self.peak, self.now())
-        return out
-
-
 def _step_grads_and_peak(checkpoint):
     model = EnsembleCNN(2, (3, 16, 16), 10, channels=16, depth=48, n_down=1, checkpoint=checkpoint)
     model.reset_parameters([Member("a", seed=1, **CRIT), Member("b", seed=2, **CRIT)])
@@ -151,7 +122,7 @@ def _step_grads_and_peak(checkpoint):
         return t
 
     try:
-        with _PeakMalloc() as mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        with MallocPeak() as mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             loss = F.cross_entropy(model(x).flatten(0, 1), y.repeat(2))
             loss.backward()
         peak = mode.peak - mode.base

@@ -1,0 +1,40 @@
+"""Peak host memory of a block of PyTorch work on the CPU (the CUDA counterpart is torch.cuda.max_memory_allocated).
+
+``MallocPeak`` samples glibc's ``mallinfo2`` (bytes in use by malloc, all arenas, plus mmapped blocks) before and
+after every aten op; ``peak - base`` is the peak extra memory of the block. Used by the deep-CNN memory test and
+by ``bench/deep_cnn.py``. Raises ``OSError``/``AttributeError`` where glibc's ``mallinfo2`` is unavailable.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+from torch.utils._python_dispatch import TorchDispatchMode
+
+_FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in _FIELDS]
+
+
+class MallocPeak(TorchDispatchMode):
+    """``with MallocPeak() as m: ...`` then ``m.peak - m.base`` = peak bytes above the level at entry."""
+
+    def __init__(self):
+        super().__init__()
+        lib = ctypes.CDLL(ctypes.util.find_library("c"))
+        lib.mallinfo2.restype = _MallInfo2
+        self._info = lib.mallinfo2
+        self.base = self.peak = self.now()
+
+    def now(self) -> int:
+        i = self._info()
+        return i.uordblks + i.hblkhd
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.peak = max(self.peak, self.now())
+        out = func(*args, **(kwargs or {}))
+        self.peak = max(self.peak, self.now())
+        return out
