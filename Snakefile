@@ -1,8 +1,9 @@
 # isometry — rebuild every figure of the reproduced papers.
-#   snakemake --cores all                          quick scale (default config/config.yaml)
-#   snakemake --cores all --configfile config/paper.yaml   paper scale (GPU)
-#   snakemake -n                                   show the DAG
-#   snakemake data/mnist/mnist.pt                  fetch + verify + convert one dataset
+#   snakemake --cores all                                  default scale (config/config.yaml)
+#   snakemake --cores all --configfile config/paper.yaml   paper scale (GPUs: add --resources gpu=N)
+#   snakemake -n                                           show the DAG (shard jobs, aggregates, figures, checks)
+#   snakemake data/mnist/mnist.pt                          fetch + verify + convert one dataset
+#   python -m isometry shards xiao2018                     list a paper's sweep shards (rerun one with --forcerun)
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -16,54 +17,33 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
-include: "workflow/rules/saxe2014.smk"
-include: "workflow/rules/sussillo2014.smk"
-include: "workflow/rules/pennington2017.smk"
-include: "workflow/rules/xiao2018.smk"
-include: "workflow/rules/extras.smk"
+include: "workflow/rules/papers.smk"
 
 
 rule all:
+    default_target: True
     input:
         expand(dataset_file("{name}"), name=["mnist", "fashion_mnist", "cifar10"]),
         paper_targets,
         "results/checks.csv",
-    default_target: True
+    localrule: True
 
 
 rule checks:
     input:
         paper_checks,
     output:
-        report("results/checks.csv", caption="workflow/report/checks.rst", category="Scorecard"),
-    params:
-        inputs=lambda wildcards, input: cli_inputs(input),
+        report(
+            "results/checks.csv",
+            caption="workflow/report/checks.rst",
+            category="Scorecard",
+        ),
     log:
         "logs/checks.log",
+    localrule: True
     conda:
         "environment.yml"
+    params:
+        inputs=lambda wildcards, input: cli_inputs(input),
     shell:
         "python -m isometry merge-checks {params.inputs} --output {output} > {log} 2>&1"
-
-
-# On a cluster (profiles/slurm) only experiments are submitted as jobs; data conversion, figures, checks and the
-# aggregates run on the submitting node.
-localrules:
-    all,
-    checks,
-    dataset,
-    saxe2014_figure,
-    saxe2014_checks,
-    saxe2014,
-    sussillo2014_figure,
-    sussillo2014_checks,
-    sussillo2014,
-    pennington2017_figure,
-    pennington2017_checks,
-    pennington2017,
-    xiao2018_figure,
-    xiao2018_checks,
-    xiao2018,
-    extras_figure,
-    extras_checks,
-    extras,

@@ -18,38 +18,40 @@ def test_cpu_when_no_gpu(monkeypatch, tmp_path):
 
 
 LEASE = """
-import os, sys, time
+import os, sys
 os.environ["ISOMETRY_GPU_COUNT"] = sys.argv[2]
 from isometry import devices
 print(devices.lease_gpu(sys.argv[1]), flush=True)
-time.sleep(float(sys.argv[3]))
+if sys.argv[3] == "hold":
+    sys.stdin.read()          # hold the lease until the test closes stdin (no sleeps: imports are slow under load)
 """
 
 
 def _start(tmp_path, n, hold):
-    return subprocess.Popen([sys.executable, "-c", LEASE, str(tmp_path), str(n), str(hold)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", LEASE, str(tmp_path), str(n), "hold" if hold else "go"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_concurrent_jobs_get_distinct_gpus(tmp_path):
-    procs = [_start(tmp_path, 3, 3.0) for _ in range(3)]
+    procs = [_start(tmp_path, 3, True) for _ in range(3)]
     got = sorted(int(p.stdout.readline()) for p in procs)
     assert got == [0, 1, 2]
     # a fourth job while all three are held: clear error
-    extra = _start(tmp_path, 3, 0)
-    _, err = extra.communicate(timeout=60)
+    extra = _start(tmp_path, 3, False)
+    _, err = extra.communicate(timeout=120)
     assert extra.returncode != 0 and "all 3 GPUs are leased" in err
     for p in procs:
+        p.stdin.close()
         p.wait(timeout=60)
 
 
 def test_lease_is_released_when_a_job_is_killed(tmp_path):
-    p = _start(tmp_path, 1, 60)
+    p = _start(tmp_path, 1, True)
     assert p.stdout.readline().strip() == "0"
     p.kill()  # SIGKILL: the kernel drops the flock
     p.wait()
-    q = _start(tmp_path, 1, 0)
-    out, _ = q.communicate(timeout=60)
+    q = _start(tmp_path, 1, False)
+    out, _ = q.communicate(timeout=120)
     assert out.strip() == "0"
 
 
@@ -64,3 +66,57 @@ def test_resolve_device_narrows_visible_devices(monkeypatch, tmp_path):
         assert os.environ["CUDA_VISIBLE_DEVICES"] == "4"
     finally:
         devices.release_all()
+
+
+NO_EARLY_CUDA = """
+import os, sys, json
+os.environ["ISOMETRY_GPU_COUNT"] = "2"
+os.environ["ISOMETRY_LOCK_DIR"] = sys.argv[1]
+os.environ.pop("CUDA_VISIBLE_DEVICES", None)
+os.environ.pop("ISOMETRY_LEASED_GPU", None)
+import torch
+seen = []
+for name in ("is_available", "device_count", "init", "current_device"):
+    orig = getattr(torch.cuda, name)
+    def spy(*a, _orig=orig, _name=name, **k):
+        seen.append((_name, os.environ.get("CUDA_VISIBLE_DEVICES")))
+        return False if _name == "is_available" else 0
+    setattr(torch.cuda, name, spy)
+from isometry import cli
+params = {"device": "auto", "threads": 1}
+cli._setup_runtime(params, needs_device=True)
+print(json.dumps({"device": params["device"], "visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "seen": seen,
+                  "initialized": torch.cuda.is_initialized()}))
+"""
+
+
+def test_the_lease_narrows_before_anything_touches_cuda(tmp_path):
+    """Issue 13: counting devices must not initialise CUDA; after the lease, the job sees only its GPU. Any
+    torch.cuda query made while resolving the device must already see the narrowed CUDA_VISIBLE_DEVICES."""
+    import json
+
+    outs = []
+    holders = []
+    for _ in range(2):     # each holds its lease until we close its stdin (no sleeps: slow imports under load)
+        p = subprocess.Popen([sys.executable, "-c", NO_EARLY_CUDA + "\nsys.stdin.read()", str(tmp_path)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        assert line, p.stderr.read()
+        outs.append(json.loads(line))
+        holders.append(p)
+    for p in holders:
+        p.stdin.close()
+        p.wait(timeout=60)
+    assert sorted(o["visible"] for o in outs) == ["0", "1"]           # two jobs, two different GPUs
+    for o in outs:
+        assert o["device"] == "cuda" and o["initialized"] is False
+        assert all(v == o["visible"] for _, v in o["seen"]), o["seen"]
+
+
+def test_gpu_count_does_not_import_torch():
+    code = ("import os, sys; os.environ.pop('ISOMETRY_GPU_COUNT', None); from isometry import devices; "
+            "n = devices.gpu_count(); print(n, 'torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    n, imported = r.stdout.split()
+    assert int(n) >= 0 and imported == "False"

@@ -5,6 +5,12 @@ job therefore leases one: it takes an exclusive ``fcntl`` lock on ``<lock_dir>/g
 index ``i`` and sets ``CUDA_VISIBLE_DEVICES=i`` for itself. The lock is released when the process exits (also on
 ``kill -9``: the kernel drops ``flock`` locks with the file descriptor), so a crashed job never strands a GPU.
 
+**CUDA must not start before the lease.** Once the CUDA driver is initialised in a process (``cuInit``, which
+``torch.cuda.is_available()`` and ``torch.cuda.device_count()`` trigger), ``CUDA_VISIBLE_DEVICES`` is read and later
+changes are ignored, so every job would land on GPU 0. ``gpu_count`` therefore counts devices without CUDA (NVML
+through ``ctypes``, else ``nvidia-smi -L``), the lease narrows ``CUDA_VISIBLE_DEVICES``, and only then does torch
+touch CUDA (``cli._setup_runtime`` resolves the device before any training code runs).
+
 ``ISOMETRY_GPU_COUNT`` overrides the detected device count (used by the tests to fake several GPUs).
 """
 
@@ -19,15 +25,44 @@ _held: list = []  # open lock files of this process (kept open for the process's
 
 
 def gpu_count() -> int:
+    """Number of NVIDIA GPUs, counted WITHOUT initialising CUDA in this process (NVML, else ``nvidia-smi -L``)."""
     fake = os.environ.get("ISOMETRY_GPU_COUNT")
     if fake is not None:
         return int(fake)
-    try:
-        import torch
+    n = _nvml_count()
+    return n if n is not None else _nvidia_smi_count()
 
-        return torch.cuda.device_count() if torch.cuda.is_available() else 0
-    except Exception:  # pragma: no cover
+
+def _nvml_count() -> int | None:
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libnvidia-ml.so.1")
+    except OSError:
+        return None
+    try:
+        if lib.nvmlInit_v2() != 0:
+            return None
+        count = ctypes.c_uint(0)
+        ok = lib.nvmlDeviceGetCount_v2(ctypes.byref(count)) == 0
+        lib.nvmlShutdown()
+        return int(count.value) if ok else None
+    except AttributeError:  # pragma: no cover - an NVML without the _v2 symbols
+        return None
+
+
+def _nvidia_smi_count() -> int:
+    import shutil
+    import subprocess
+
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
         return 0
+    try:
+        out = subprocess.run([exe, "-L"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.startswith("GPU "))
 
 
 def lease_gpu(lock_dir: str | Path | None = None, count: int | None = None) -> int | None:

@@ -132,3 +132,16 @@ def run_job(job: Job, dataset, **train_kw) -> pd.DataFrame:
     kw = {k: g[k] for k in TRAIN_KEYS if k in g}
     kw.update(train_kw)
     return train(model, job.members, dataset, **kw)
+
+
+# ------------------------------------------------------------------------------------------ jobs as shard specs
+def job_spec(job: Job) -> dict:
+    """JSON-serialisable form of a job (group keys + every member's fields), for a ``pipeline.Shard`` spec."""
+    from dataclasses import asdict
+
+    return {"job_id": job.job_id, "group": dict(job.group), "members": [asdict(m) for m in job.members]}
+
+
+def job_from_spec(spec: dict) -> Job:
+    """The inverse of ``job_spec``."""
+    return Job(spec["job_id"], dict(spec["group"]), [Member(**m) for m in spec["members"]])

@@ -38,6 +38,7 @@ import pandas as pd
 from isometry.checks import Check
 from isometry.io import write_csv
 from isometry.papers.common import write_checks
+from isometry.pipeline import Figure, Pipeline, Sweep, Theory, run_functions
 from isometry.papers.common import read_input as _read
 
 PAPER = "pennington2017"
@@ -454,29 +455,43 @@ def fig_smax_vs_depth(params, inputs, output):
 
 
 # ================================================================================================ training
-def _train_rows(rows: list[dict], params: dict, recipe: dict) -> pd.DataFrame:
-    """Train every row (one network each) with the batched engine: jobs = same (depth, width, nonlinearity,
-    optimizer) groups of at most ``max_ensemble`` members (isometry.sweep)."""
+def _plan_rows(rows: list[dict], params: dict, recipe: dict):
+    """Shards of a training sweep: jobs = same (depth, width, nonlinearity, optimizer) groups of at most
+    ``max_ensemble`` members (isometry.sweep), each with the recipe it trains with (CIFAR-10 subset, logging)."""
+    from isometry import sweep
+    from isometry.cost import mlp_cost_s
+    from isometry.pipeline import Shard
+
+    out = []
+    for job in sweep.make_jobs(rows, max_ensemble=int(params["max_ensemble"])):
+        g = job.group
+        spec = {"job": sweep.job_spec(job), "n_train": int(recipe["n_train"]), "n_test": int(recipe["n_test"]),
+                "n_log": int(recipe["n_log"]), "bf16": bool(recipe.get("bf16", False)), "seed": int(params["seed"])}
+        cost = mlp_cost_s(depth=int(g["depth"]), width=int(g["width"]), n_in=3072, n_out=10,
+                          batch=int(g["batch_size"]), steps=int(g["steps"]), members=len(job.members),
+                          eval_examples=int(recipe["n_test"]), n_evals=int(recipe["n_log"]) + 2)
+        key = f"{g['nonlinearity']}-d{g['depth']}-w{g['width']}-{g['optimizer']}"
+        out.append(Shard(key=key, spec=spec, data=("cifar10",), cost_s=cost))
+    return out
+
+
+def run_training_shard(spec: dict, ctx) -> pd.DataFrame:
+    """Train one shard with the batched engine on the CIFAR-10 subset of its recipe."""
     import torch
 
     from isometry import sweep
-    from isometry.data import load_dataset
 
-    ds = load_dataset("cifar10", params["data_dir"]).subset(int(recipe["n_train"]), int(recipe["n_test"]))
-    device = None if params.get("device", "auto") == "auto" else params["device"]
+    ds = ctx.dataset("cifar10").subset(int(spec["n_train"]), int(spec["n_test"]))
+    device = None if ctx.device == "auto" else ctx.device
     if device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("device: cuda requested but CUDA is not available")
-    jobs = sweep.make_jobs(rows, max_ensemble=int(params.get("max_ensemble", 64)))
-    frames = []
-    for job in jobs:
-        frames.append(sweep.run_job(job, ds, n_log=int(recipe["n_log"]), eval_examples=int(recipe["n_test"]),
-                                    data_seed=int(params.get("seed", 0)), device=device,
-                                    autocast_bf16=bool(recipe.get("bf16", False)), progress=False,
-                                    desc=job.job_id))
-    return pd.concat(frames, ignore_index=True)
+    job = sweep.job_from_spec(spec["job"])
+    return sweep.run_job(job, ds, n_log=int(spec["n_log"]), eval_examples=int(spec["n_test"]),
+                         data_seed=int(spec["seed"]), device=device, autocast_bf16=bool(spec["bf16"]),
+                         progress=False, desc=job.job_id)
 
 
-def exp_cifar10_learning(params, inputs, output):
+def plan_cifar10_learning(params):
     """PSG Fig. 4: members = config x init x optimizer x lr x seed on CIFAR-10, depth L, width N (batched engine)."""
     p = params["cifar10_learning"]
     rows = []
@@ -493,7 +508,7 @@ def exp_cifar10_learning(params, inputs, output):
                             "run_id": f"{c['name']}-{init}-{opt}-lr{lr:g}-s{seed}", "init": init,
                             "sigma_w2": float(c["sigma_w2"]), "sigma_b2": float(c["sigma_b2"]), "lr": float(lr),
                             "seed": int(seed), "config": c["name"], "sigma2_jj": var})
-    write_csv(_train_rows(rows, params, p), output)
+    return _plan_rows(rows, params, p)
 
 
 def best_runs(df: pd.DataFrame, keys: list[str], threshold: float) -> pd.DataFrame:
@@ -557,7 +572,7 @@ def fig_cifar10_learning(params, inputs, output):
         f"sizes and steps as stated, optimizers {', '.join(opts)}."))
 
 
-def exp_speed_sweep(params, inputs, output):
+def plan_speed_sweep(params):
     """PSG Fig. 5: tanh at q* on the critical line (meanfield.critical_point), depths x q* x init x lr (x seed)."""
     p = params["speed_sweep"]
     rows = []
@@ -575,7 +590,7 @@ def exp_speed_sweep(params, inputs, output):
                             "run_id": f"L{L}-q{q:g}-{init}-lr{lr:g}-s{seed}", "init": init, "sigma_w2": sw,
                             "sigma_b2": sb, "lr": float(lr), "seed": int(seed), "q_star": float(q),
                             "sigma2_jj": var})
-    write_csv(_train_rows(rows, params, p), output)
+    return _plan_rows(rows, params, p)
 
 
 def fig_speed_vs_spread(params, inputs, output):
@@ -743,13 +758,13 @@ def CHECKS(params, inputs, output):
     write_checks(rows, output)
 
 
-EXPERIMENTS = {
-    "phase_diagram": exp_phase_diagram,
-    "spectra": exp_spectra,
-    "smax_vs_depth": exp_smax_vs_depth,
-    "cifar10_learning": exp_cifar10_learning,
-    "speed_sweep": exp_speed_sweep,
-}
+EXPERIMENT_LIST = (
+    Theory("phase_diagram", exp_phase_diagram, uses=("phase_diagram", "cifar10_learning.configs")),
+    Theory("spectra", exp_spectra, uses=("seed", "spectra")),
+    Theory("smax_vs_depth", exp_smax_vs_depth, uses=("seed", "smax_vs_depth")),
+    Sweep("cifar10_learning", plan_cifar10_learning, run_training_shard, uses=("seed", "cifar10_learning")),
+    Sweep("speed_sweep", plan_speed_sweep, run_training_shard, uses=("seed", "speed_sweep")),
+)
 FIGURES = {
     "phase_diagram": fig_phase_diagram,
     "spectra": fig_spectra,
@@ -757,3 +772,16 @@ FIGURES = {
     "cifar10_learning": fig_cifar10_learning,
     "speed_vs_spread": fig_speed_vs_spread,
 }
+
+_FIGURE_INPUTS = {"speed_vs_spread": "speed_sweep"}
+_FIGURE_USES = {"cifar10_learning": ("cifar10_learning",), "speed_vs_spread": ("speed_sweep",)}
+PIPELINE = Pipeline(
+    paper=PAPER,
+    experiments=EXPERIMENT_LIST,
+    figures=tuple(Figure(name, (_FIGURE_INPUTS.get(name, name),), fn, uses=_FIGURE_USES.get(name, ()))
+                  for name, fn in FIGURES.items()),
+    checks=CHECKS,
+    checks_inputs=tuple(e.name for e in EXPERIMENT_LIST),
+    checks_uses=("checks", "cifar10_learning", "speed_sweep"),
+)
+EXPERIMENTS = run_functions(PIPELINE)     # {name: fn(params, inputs, output)} for library use

@@ -21,14 +21,20 @@ Experiments (one tidy CSV each, ``results/extras/<name>.csv``) and their figures
 
 from isometry.papers.extras import heatmap, orthogonality, relu_init, shattered
 from isometry.papers.extras.checks import CHECKS
+from isometry.pipeline import Figure, Pipeline, Theory, run_functions
 
-EXPERIMENTS = {
-    "shattered_gradients": shattered.experiment,
-    "relu_init_comparison": relu_init.experiment,
-    "trainability_heatmap_fc": heatmap.experiment,
-    "orthogonality_regularization": orthogonality.rnn_experiment,
-    "orthogonality_regularizers_cnn": orthogonality.cnn_experiment,
-}
+# One job each for now (TODO(issue 19): the training experiments become sharded Sweeps).
+EXPERIMENT_LIST = (
+    Theory("shattered_gradients", shattered.experiment, uses=("seed", "shattered")),
+    Theory("relu_init_comparison", relu_init.experiment, uses=("seed", "relu_init"),
+           data=lambda p: (p["relu_init"]["dataset"],), gpu=True),
+    Theory("trainability_heatmap_fc", heatmap.experiment, uses=("seed", "heatmap"),
+           data=lambda p: (p["heatmap"]["dataset"],), gpu=True),
+    Theory("orthogonality_regularization", orthogonality.rnn_experiment, uses=("seed", "rnn"),
+           data=lambda p: (p["rnn"]["dataset"],), gpu=True),
+    Theory("orthogonality_regularizers_cnn", orthogonality.cnn_experiment, uses=("seed", "cnn"),
+           data=lambda p: (p["cnn"]["dataset"],), gpu=True),
+)
 FIGURES = {
     "shattered_gradients": shattered.figure,
     "relu_init_comparison": relu_init.figure,
@@ -36,5 +42,19 @@ FIGURES = {
     "orthogonality_regularization": orthogonality.rnn_figure,
     "orthogonality_regularizers_cnn": orthogonality.cnn_figure,
 }
+_FIGURE_USES = {"trainability_heatmap_fc": ("heatmap",), "orthogonality_regularization": ("rnn",),
+                "orthogonality_regularizers_cnn": ("cnn",), "shattered_gradients": ("shattered",)}
 
-__all__ = ["EXPERIMENTS", "FIGURES", "CHECKS"]
+PIPELINE = Pipeline(
+    paper="extras",
+    experiments=EXPERIMENT_LIST,
+    figures=tuple(Figure(name, (name,), fn, uses=_FIGURE_USES.get(name, ())) for name, fn in FIGURES.items()),
+    checks=CHECKS,
+    checks_inputs=("shattered_gradients", "relu_init_comparison", "trainability_heatmap_fc",
+                   "orthogonality_regularization"),
+    checks_uses=("checks", "shattered"),
+)
+
+EXPERIMENTS = run_functions(PIPELINE)     # {name: fn(params, inputs, output)} for library use
+
+__all__ = ["PIPELINE", "EXPERIMENTS", "FIGURES", "CHECKS"]

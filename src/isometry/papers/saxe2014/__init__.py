@@ -15,7 +15,20 @@ Figures are drawn from those CSVs only; ``CHECKS`` compares them with the paper'
 """
 
 from isometry.papers.saxe2014.checks import CHECKS
-from isometry.papers.saxe2014.experiments import EXPERIMENTS
+from isometry.papers.saxe2014.experiments import EXPERIMENTS as EXPERIMENT_LIST
 from isometry.papers.saxe2014.figures import FIGURES
+from isometry.pipeline import Figure, Pipeline, run_functions
 
-__all__ = ["EXPERIMENTS", "FIGURES", "CHECKS"]
+PIPELINE = Pipeline(
+    paper="saxe2014",
+    experiments=EXPERIMENT_LIST,
+    figures=tuple(Figure(name, (name,), fn, uses=("depth_sweep",) if name == "learning_time_vs_depth" else ())
+                  for name, fn in FIGURES.items()),
+    checks=CHECKS,
+    checks_inputs=("mode_dynamics", "learning_time_vs_depth", "product_spectra", "nonlinear_gain"),
+    checks_uses=("depth_sweep",),
+)
+
+EXPERIMENTS = run_functions(PIPELINE)     # {name: fn(params, inputs, output)} for library use
+
+__all__ = ["PIPELINE", "EXPERIMENTS", "FIGURES", "CHECKS"]

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from isometry.io import write_csv
+from isometry.pipeline import Sweep, Theory
 from isometry.spec import RUN_COLUMNS
 from isometry.theory import linear_dynamics as ld
 
@@ -256,7 +257,7 @@ def _pretrain_stack(x: torch.Tensor, n_layers: int, width: int, n_out: int, seed
     return out
 
 
-def depth_runs(params, inputs, output):
+def plan_depth_runs(params):
     """Deep linear networks on PCA-whitened MNIST: depth x learning rate x init (SMG section 3, Figs. 5-6).
 
     One ensemble per depth (members = learning rates x inits x seeds, trained together by the batched engine):
@@ -267,15 +268,11 @@ def depth_runs(params, inputs, output):
     the run CSV
     (RUN_COLUMNS + weight_layers, loss_opt (least-squares floor), loss_zero (zero predictor), inputs).
     """
-    import torch
+    from isometry.cost import mlp_cost_s
+    from isometry.pipeline import Shard
+    from isometry.sweep import job_spec, make_jobs
 
-    from isometry.papers.saxe2014.data import least_squares_mse, pca_dataset
-    from isometry.sweep import make_jobs, run_job
-
-    device = _runtime(params)
     p = params["depth_sweep"]
-    ds = pca_dataset(p["dataset"], params["data_dir"], p["n_train"], p["n_test"], p["pca_dim"], whiten=True)
-    loss_opt, loss_zero = least_squares_mse(ds)
     d = int(p["pca_dim"])
     inputs_label = f"first {p['n_train']} training images, PCA-{d} whitened"
     table = []
@@ -290,34 +287,60 @@ def depth_runs(params, inputs, output):
                         "steps": int(p["steps"]), "batch_size": int(p["n_train"]), "loss": "mse",
                         "init": "orthogonal" if init == "pretrained" else init, "init_method": init,
                         "sigma_w2": 1.0, "lr": lr, "optimizer": "sgd", "seed": int(seed),
-                        "weight_layers": int(D), "loss_opt": loss_opt, "loss_zero": loss_zero,
+                        "weight_layers": int(D), "loss_opt": None, "loss_zero": None,    # filled from the data
                         "inputs": inputs_label})
-    jobs = make_jobs(table, max_ensemble=int(params.get("max_ensemble", 64)))
-    frames = []
-    for job in jobs:
+    shards = []
+    data_keys = {k: p[k] for k in ("dataset", "n_train", "n_test", "pca_dim")}
+    for job in make_jobs(table, max_ensemble=int(params["max_ensemble"])):
         D = job.group["depth"] + 1
-        pre_seeds = sorted({m.seed for m in job.members if m.extra["init_method"] == "pretrained"})
-        stacks = _pretrain_stack(ds.train_x, D - 1, int(p["width"]), ds.num_classes, pre_seeds, p["pretrain"],
-                                 device) if pre_seeds else {}
+        spec = {"job": job_spec(job), "data": data_keys, "width": int(p["width"]), "n_log": int(p["n_log"]),
+                "pretrain": dict(p["pretrain"])}
+        cost = mlp_cost_s(depth=D - 1, width=int(p["width"]), n_in=d, n_out=10, batch=int(p["n_train"]),
+                          steps=int(p["steps"]), members=len(job.members))
+        shards.append(Shard(key=f"D{D}", spec=spec, data=(p["dataset"],), cost_s=cost))
+    return shards
 
-        def hook(model, members, stacks=stacks):
-            with torch.no_grad():
-                for i, m in enumerate(members):
-                    if m.extra["init_method"] == "pretrained":
-                        for l, w in enumerate(stacks[m.seed]):
-                            model.weights[l][i].copy_(w.to(model.weights[l].device))
 
-        t0 = time.perf_counter()
-        df = run_job(job, ds, device=device, init_hook=hook, n_log=int(p["n_log"]), eval_examples=None,
-                     progress=False, data_seed=0)
-        _log(f"depth {D}: {len(job.members)} members, {p['steps']} steps in {time.perf_counter() - t0:.1f} s")
-        frames.append(df)
-    df = pd.concat(frames, ignore_index=True)
+def run_depth_shard(spec, ctx):
+    """One depth of the sweep (one ensemble), with the pretrained members' greedy stacks computed first."""
+    import torch
+
+    from isometry.papers.saxe2014.data import least_squares_mse, pca_dataset
+    from isometry.sweep import job_from_spec, run_job
+
+    device = torch.device("cuda" if ctx.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if ctx.device == "auto" else ctx.device))
+    p = spec["data"]
+    ds = pca_dataset(p["dataset"], ctx.data_dir, p["n_train"], p["n_test"], p["pca_dim"], whiten=True)
+    loss_opt, loss_zero = least_squares_mse(ds)
+    job = job_from_spec(spec["job"])
+    for m in job.members:
+        m.extra["loss_opt"], m.extra["loss_zero"] = loss_opt, loss_zero
+    D = job.group["depth"] + 1
+    pre_seeds = sorted({m.seed for m in job.members if m.extra["init_method"] == "pretrained"})
+    stacks = _pretrain_stack(ds.train_x, D - 1, int(spec["width"]), ds.num_classes, pre_seeds, spec["pretrain"],
+                             device) if pre_seeds else {}
+
+    def hook(model, members, stacks=stacks):
+        with torch.no_grad():
+            for i, m in enumerate(members):
+                if m.extra["init_method"] == "pretrained":
+                    for l, w in enumerate(stacks[m.seed]):
+                        model.weights[l][i].copy_(w.to(model.weights[l].device))
+
+    t0 = time.perf_counter()
+    df = run_job(job, ds, device=device, init_hook=hook, n_log=int(spec["n_log"]), eval_examples=None,
+                 progress=False, data_seed=0)
+    _log(f"depth {D}: {len(job.members)} members, {job.group['steps']} steps in {time.perf_counter() - t0:.1f} s")
+    return df
+
+
+def finish_depth_runs(df, params):
     pre = df["init_method"] == "pretrained"
     df.loc[pre, "init"] = "pretrained"
     df.loc[pre, "sigma_w2"] = np.nan
     df = df.drop(columns=["init_method"])
-    write_csv(df[RUN_COLUMNS + [c for c in df.columns if c not in RUN_COLUMNS]], output)
+    return df[RUN_COLUMNS + [c for c in df.columns if c not in RUN_COLUMNS]]
 
 
 def epochs_to_criterion(steps: np.ndarray, loss: np.ndarray, target: float) -> float:
@@ -481,19 +504,18 @@ def product_spectra(params, inputs, output):
 
 
 # -------------------------------------------------------------------------------------------- nonlinear gain
-def nonlinear_gain(params, inputs, output):
+def plan_nonlinear_gain(params):
     """Deep tanh networks on MNIST: training speed versus gain g for orthogonal versus Gaussian init (SMG section 4,
     "edge of chaos": orthogonal weights with g slightly above 1 train fastest).
 
     One ensemble (members = gains x inits x seeds; sigma_w^2 = g^2 on every layer, biases 0), mini-batch SGD with
     one learning rate, cross-entropy. Output: the run CSV (RUN_COLUMNS + gain).
     """
-    from isometry.papers.saxe2014.data import pca_dataset
-    from isometry.sweep import make_jobs, run_job
+    from isometry.cost import mlp_cost_s
+    from isometry.pipeline import Shard
+    from isometry.sweep import job_spec, make_jobs
 
-    device = _runtime(params)
     p = params["nonlinear_gain"]
-    ds = pca_dataset(p["dataset"], params["data_dir"], p["n_train"], p["n_test"], p["pca_dim"], whiten=True)
     table = [{"run_id": f"{init}-g{g:.4g}-s{seed}", "paper": PAPER, "experiment": "nonlinear_gain", "model": "mlp",
               "nonlinearity": "tanh", "depth": int(p["depth"]), "width": int(p["width"]), "bias": True,
               "steps": int(p["steps"]), "batch_size": int(p["batch_size"]), "loss": "cross_entropy",
@@ -501,22 +523,42 @@ def nonlinear_gain(params, inputs, output):
               "seed": int(seed), "gain": float(g),
               "inputs": f"first {p['n_train']} training images, PCA-{p['pca_dim']} whitened"}
              for init in p["inits"] for g in p["gains"] for seed in p["seeds"]]
-    frames = []
-    for job in make_jobs(table, max_ensemble=int(params.get("max_ensemble", 64))):
-        t0 = time.perf_counter()
-        frames.append(run_job(job, ds, device=device, n_log=int(p["n_log"]), eval_examples=int(p["eval_examples"]),
-                              progress=False))
-        _log(f"nonlinear_gain: {len(job.members)} members in {time.perf_counter() - t0:.1f} s")
-    df = pd.concat(frames, ignore_index=True)
-    write_csv(df, output)
+    data_keys = {k: p[k] for k in ("dataset", "n_train", "n_test", "pca_dim")}
+    out = []
+    for job in make_jobs(table, max_ensemble=int(params["max_ensemble"])):
+        spec = {"job": job_spec(job), "data": data_keys, "n_log": int(p["n_log"]),
+                "eval_examples": int(p["eval_examples"])}
+        cost = mlp_cost_s(depth=int(p["depth"]), width=int(p["width"]), n_in=int(p["pca_dim"]), n_out=10,
+                          batch=int(p["batch_size"]), steps=int(p["steps"]), members=len(job.members),
+                          eval_examples=int(p["eval_examples"]), n_evals=int(p["n_log"]) + 2)
+        out.append(Shard(key=f"tanh-d{p['depth']}-w{p['width']}", spec=spec, data=(p["dataset"],), cost_s=cost))
+    return out
 
 
-EXPERIMENTS = {
-    "vector_field": vector_field,
-    "mode_dynamics": mode_dynamics,
-    "depth_runs": depth_runs,
-    "learning_time_vs_depth": learning_time_vs_depth,
-    "mnist_training_curves": mnist_training_curves,
-    "product_spectra": product_spectra,
-    "nonlinear_gain": nonlinear_gain,
-}
+def run_gain_shard(spec, ctx):
+    import torch
+
+    from isometry.papers.saxe2014.data import pca_dataset
+    from isometry.sweep import job_from_spec, run_job
+
+    device = torch.device("cuda" if ctx.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if ctx.device == "auto" else ctx.device))
+    p = spec["data"]
+    ds = pca_dataset(p["dataset"], ctx.data_dir, p["n_train"], p["n_test"], p["pca_dim"], whiten=True)
+    job = job_from_spec(spec["job"])
+    t0 = time.perf_counter()
+    df = run_job(job, ds, device=device, n_log=int(spec["n_log"]), eval_examples=int(spec["eval_examples"]),
+                 progress=False)
+    _log(f"nonlinear_gain: {len(job.members)} members in {time.perf_counter() - t0:.1f} s")
+    return df
+
+
+EXPERIMENTS = (
+    Theory("vector_field", vector_field, uses=("vector_field",)),
+    Theory("mode_dynamics", mode_dynamics, uses=("mode_dynamics",)),
+    Sweep("depth_runs", plan_depth_runs, run_depth_shard, uses=("depth_sweep",), finish=finish_depth_runs),
+    Theory("learning_time_vs_depth", learning_time_vs_depth, uses=("depth_sweep",), inputs=("depth_runs",)),
+    Theory("mnist_training_curves", mnist_training_curves, uses=("depth_sweep",), inputs=("depth_runs",)),
+    Theory("product_spectra", product_spectra, uses=("seed", "product_spectra")),
+    Sweep("nonlinear_gain", plan_nonlinear_gain, run_gain_shard, uses=("nonlinear_gain",)),
+)

@@ -15,7 +15,20 @@ Figures are drawn from those CSVs only; ``CHECKS`` compares them with the paper'
 """
 
 from isometry.papers.sussillo2014.checks import CHECKS
-from isometry.papers.sussillo2014.experiments import EXPERIMENTS
+from isometry.papers.sussillo2014.experiments import EXPERIMENTS as EXPERIMENT_LIST
 from isometry.papers.sussillo2014.figures import FIGURES
+from isometry.pipeline import Figure, Pipeline, run_functions
 
-__all__ = ["EXPERIMENTS", "FIGURES", "CHECKS"]
+_FIGURE_USES = {"mnist_gain_sweep": ("recipe", "gain_sweep"), "depth_sweep": ("recipe", "depth_sweep")}
+PIPELINE = Pipeline(
+    paper="sussillo2014",
+    experiments=EXPERIMENT_LIST,
+    figures=tuple(Figure(name, (name,), fn, uses=_FIGURE_USES.get(name, ())) for name, fn in FIGURES.items()),
+    checks=CHECKS,
+    checks_inputs=tuple(e.name for e in EXPERIMENT_LIST),
+    checks_uses=("checks", "walks", "optimal_gain", "gain_sweep", "depth_sweep"),
+)
+
+EXPERIMENTS = run_functions(PIPELINE)     # {name: fn(params, inputs, output)} for library use
+
+__all__ = ["PIPELINE", "EXPERIMENTS", "FIGURES", "CHECKS"]

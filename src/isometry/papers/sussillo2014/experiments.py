@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from isometry.io import write_csv
+from isometry.pipeline import Sweep, Theory
 from isometry.theory import random_walk as _rw
 from isometry.papers.sussillo2014 import training as T
 from isometry.papers.sussillo2014.walks import (
@@ -116,41 +117,44 @@ def predicted_gain(nonlinearity: str, width: int, depth: int, params: dict) -> t
     return g, "monte_carlo"
 
 
-def mnist_gain_sweep(params, inputs, output):
+def plan_mnist_gain_sweep(params):
     """Training error versus g on MNIST for deep tanh / ReLU nets over the (lr_in, lr_out) grid (SA Fig. 3)."""
     p, r = params["gain_sweep"], params["recipe"]
-    data = T.load_train_data(p["dataset"], params, r["n_train"], r["n_test"])
     table = T.sweep_table(experiment="mnist_gain_sweep", task="classification", dataset=p["dataset"],
                           nonlinearities=p["nonlinearities"], depths=p["depths"], gains=p["gains"],
                           lr_in=p["lr_in"], lr_out=p["lr_out"], seeds=p["seeds"], param_limit=p["param_limit"])
-    df = T.run_sweep(table, params, data, r)
+    return T.plan_sweep(table, params, r)
+
+
+def finish_mnist_gain_sweep(df, params):
+    """The random-walk prediction g* of every trained shape."""
     for (nl, N, D), idx in df.groupby(["nonlinearity", "width", "depth"]).groups.items():
         g, how = predicted_gain(nl, int(N), int(D), params)
         df.loc[idx, "g_star"] = g
         df.loc[idx, "g_star_method"] = how
-    write_csv(df, output)
+    return df
 
 
-def depth_sweep(params, inputs, output):
+def plan_depth_sweep(params):
     """Training error versus depth at fixed g (SA Fig. 4): MNIST classification, MNIST auto-encoder (linear code
     layer, MSE), and Fashion-MNIST classification in place of TIMIT."""
     p, r = params["depth_sweep"], params["recipe"]
-    frames = []
+    shards = []
     for t in p["tasks"]:
-        data = T.load_train_data(t["dataset"], params, r["n_train"], r["n_test"])
         ae = t["task"] == "autoencoder"
         table = T.sweep_table(experiment="depth_sweep", task=t["task"], dataset=t["dataset"],
                               nonlinearities=[p["nonlinearity"]], depths=p["depths"], gains=p["gains"],
                               lr_in=p["lr_in"], lr_out=p["lr_out_autoencoder"] if ae else p["lr_out"],
                               seeds=p["seeds"],
                               param_limit=p["ae_param_limit"] if ae else p["param_limit"], code=p["code"])
-        frames.append(T.run_sweep(table, params, data, r))
-    write_csv(pd.concat(frames, ignore_index=True), output)
+        shards += T.plan_sweep(table, params, r)
+    return shards
 
 
-EXPERIMENTS = {
-    "random_walks": random_walks,
-    "optimal_gain": optimal_gain,
-    "mnist_gain_sweep": mnist_gain_sweep,
-    "depth_sweep": depth_sweep,
-}
+EXPERIMENTS = (
+    Theory("random_walks", random_walks, uses=("seed", "walks")),
+    Theory("optimal_gain", optimal_gain, uses=("seed", "optimal_gain")),
+    Sweep("mnist_gain_sweep", plan_mnist_gain_sweep, T.run_shard, uses=("gain_sweep", "recipe"),
+          finish=finish_mnist_gain_sweep, finish_uses=("seed", "optimal_gain")),
+    Sweep("depth_sweep", plan_depth_sweep, T.run_shard, uses=("depth_sweep", "recipe")),
+)

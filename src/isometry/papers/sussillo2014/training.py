@@ -30,7 +30,9 @@ from isometry.engine import exponential_decay, train
 from isometry.models import EnsembleMLP, get_scheme, init_member_, split_batch
 from isometry.nonlinearities import torch_phi
 from isometry.spec import Member
-from isometry.sweep import make_jobs
+from isometry.cost import mlp_cost_s
+from isometry.pipeline import Shard
+from isometry.sweep import job_from_spec, job_spec, make_jobs
 
 PAPER = "sussillo2014"
 
@@ -165,48 +167,66 @@ def sweep_table(*, experiment: str, task: str, dataset: str, nonlinearities, dep
     return pd.DataFrame(rows)
 
 
-def run_sweep(table: pd.DataFrame, params: dict, data: Dataset, recipe: dict) -> pd.DataFrame:
-    """Train every job of the sweep table with the SA recipe; returns the tidy run CSV (RUN_COLUMNS + extras)."""
-    device = None if params.get("device", "auto") == "auto" else params["device"]
+def plan_sweep(table: pd.DataFrame, params: dict, recipe: dict) -> list[Shard]:
+    """Shards of a sweep table: one per job (same task, shape and layer sizes; at most ``max_ensemble`` members),
+    each carrying the SA recipe and the deepest net of the table (the per-layer lr schedule depends on it)."""
+    n_layers_max = int(table["depth"].max()) + 1
+    out = []
+    for job in make_jobs(table, max_ensemble=int(params["max_ensemble"]), group_by=("task", "sizes")):
+        g = job.group
+        spec = {"job": job_spec(job), "recipe": dict(recipe), "n_layers_max": n_layers_max}
+        n_train = int(recipe["n_train"])
+        steps = int(recipe["epochs"]) * (n_train // int(recipe["batch_size"]))
+        cost = mlp_cost_s(depth=int(g["depth"]), width=int(g["width"]), n_in=784, n_out=784 if g["task"] ==
+                          "autoencoder" else 10, batch=int(recipe["batch_size"]), steps=steps, members=len(job.members),
+                          eval_examples=int(recipe["eval_examples"]), n_evals=int(recipe["n_log"]) + 2)
+        key = f"{g['task']}-{g['dataset']}-{g['nonlinearity']}-d{g['depth']}-w{g['width']}"
+        out.append(Shard(key=key, spec=spec, data=(g["dataset"],), cost_s=cost, gpu=True))
+    return out
+
+
+def run_shard(spec: dict, ctx) -> pd.DataFrame:
+    """Train one job of the sweep with the SA recipe; returns its tidy run rows (RUN_COLUMNS + extras)."""
+    recipe = spec["recipe"]
+    job = job_from_spec(spec["job"])
+    grp = job.group
+    data = ctx.dataset(grp["dataset"]).subset(recipe["n_train"], recipe["n_test"])
+    device = None if ctx.device == "auto" else ctx.device
     steps_per_epoch = len(data.train_x) // recipe["batch_size"]
     steps = recipe["epochs"] * steps_per_epoch
-    n_layers_max = int(table["depth"].max()) + 1
-    frames = []
-    for job in make_jobs(table, max_ensemble=int(params.get("max_ensemble", 64)), group_by=("task", "sizes")):
-        grp = job.group
-        E = len(job.members)
-        lr_in = np.array([m.extra["lr_in"] for m in job.members])
-        lr_out = np.array([m.extra["lr_out"] for m in job.members])
-        task = grp["task"]
-        if task == "autoencoder":
-            sizes = [int(s) for s in grp["sizes"].split("-")]
-            model = EnsembleAutoencoder(E, data.input_shape, sizes, code_index=(grp["depth"] - 1) // 2,
-                                        nonlinearity=grp["nonlinearity"])
-            loss = recon_mse
-        else:
-            model = EnsembleMLP(E, data.input_shape, data.num_classes, depth=grp["depth"], width=grp["width"],
-                                nonlinearity=grp["nonlinearity"])
-            loss = "cross_entropy"
-        weights = [n for n, _ in model.named_parameters() if n.startswith("weights.")]
-        mult = depth_lr_multipliers(len(weights), n_layers_max, lr_in, lr_out)
-        mults = {}
-        for l, m in enumerate(mult):
-            mults[f"weights.{l}"] = m
-            mults[f"biases.{l}"] = m
-        df = train(model, job.members, data, steps=steps, batch_size=recipe["batch_size"], loss=loss,
-                   lr_schedule=exponential_decay(recipe["lr_decay"], per="epoch"), n_log=recipe["n_log"],
-                   eval_examples=recipe["eval_examples"], device=device, grad_clip=recipe["grad_clip"],
-                   lr_multipliers=mults, paper=PAPER, experiment=grp["experiment"], progress=False,
-                   desc=job.job_id)
-        if task == "autoencoder":                      # accuracy is meaningless for reconstruction
-            df["train_acc"] = np.nan
-            df["test_acc"] = np.nan
-        df["task"] = task
-        df["sizes"] = grp["sizes"]
-        df["epochs"] = recipe["epochs"]
-        df["batch_size"] = recipe["batch_size"]
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    n_layers_max = int(spec["n_layers_max"])
+    E = len(job.members)
+    lr_in = np.array([m.extra["lr_in"] for m in job.members])
+    lr_out = np.array([m.extra["lr_out"] for m in job.members])
+    task = grp["task"]
+    if task == "autoencoder":
+        sizes = [int(s) for s in grp["sizes"].split("-")]
+        model = EnsembleAutoencoder(E, data.input_shape, sizes, code_index=(grp["depth"] - 1) // 2,
+                                    nonlinearity=grp["nonlinearity"])
+        loss = recon_mse
+    else:
+        model = EnsembleMLP(E, data.input_shape, data.num_classes, depth=grp["depth"], width=grp["width"],
+                            nonlinearity=grp["nonlinearity"])
+        loss = "cross_entropy"
+    weights = [n for n, _ in model.named_parameters() if n.startswith("weights.")]
+    mult = depth_lr_multipliers(len(weights), n_layers_max, lr_in, lr_out)
+    mults = {}
+    for l, m in enumerate(mult):
+        mults[f"weights.{l}"] = m
+        mults[f"biases.{l}"] = m
+    df = train(model, job.members, data, steps=steps, batch_size=recipe["batch_size"], loss=loss,
+               lr_schedule=exponential_decay(recipe["lr_decay"], per="epoch"), n_log=recipe["n_log"],
+               eval_examples=recipe["eval_examples"], device=device, grad_clip=recipe["grad_clip"],
+               lr_multipliers=mults, paper=PAPER, experiment=grp["experiment"], progress=False,
+               desc=job.job_id)
+    if task == "autoencoder":                      # accuracy is meaningless for reconstruction
+        df["train_acc"] = np.nan
+        df["test_acc"] = np.nan
+    df["task"] = task
+    df["sizes"] = grp["sizes"]
+    df["epochs"] = recipe["epochs"]
+    df["batch_size"] = recipe["batch_size"]
+    return df
 
 
 def load_train_data(name: str, params: dict, n_train: int, n_test: int) -> Dataset:

@@ -1,8 +1,9 @@
 """Xiao, Bahri, Sohl-Dickstein, Schoenholz & Pennington 2018, "Dynamical isometry and a mean field theory of CNNs:
 how to train 10,000-layer vanilla convolutional neural networks" (ICML 2018; tag XBSSP, papers.md).
 
-Experiments (``experiments.py``; one tidy CSV each, results/xiao2018/<name>.csv), figures (``figures.py``; drawn
-from the CSV only), checks (``checks.py``; rows of results/xiao2018/checks.csv):
+Experiments (``experiments.py``; one tidy CSV each, results/xiao2018/<name>.csv; training sweeps are cut into
+shards, one Snakemake job per ensemble), figures (``figures.py``; drawn from the CSV only), checks (``checks.py``;
+rows of results/xiao2018/checks.csv):
 
 ``deep_cnn_curves``         Fig. 1: critical tanh CNNs with delta-orthogonal kernels (Alg. 2) at several depths,
                             training / test accuracy vs step on MNIST and CIFAR-10 (batched engine).
@@ -16,8 +17,25 @@ from the CSV only), checks (``checks.py``; rows of results/xiao2018/checks.csv):
 ``cnn_jacobian_spectrum``   Jacobian spectrum of delta-orthogonal CNNs vs the orthogonal free-probability density.
 """
 
+from isometry.pipeline import Figure, Pipeline, run_functions
+
 from .checks import CHECKS
-from .experiments import EXPERIMENTS
+from .experiments import EXPERIMENTS as EXPERIMENT_LIST
 from .figures import FIGURES
 
-__all__ = ["EXPERIMENTS", "FIGURES", "CHECKS"]
+_ARCH = ("model", "train")
+_FIGURE_USES = {"deep_cnn_curves": _ARCH, "trainability_heatmap": _ARCH + ("trainability_heatmap",),
+                "orthogonal_vs_gaussian": _ARCH, "nonuniform_variance": _ARCH}
+
+PIPELINE = Pipeline(
+    paper="xiao2018",
+    experiments=EXPERIMENT_LIST,
+    figures=tuple(Figure(name, (name,), fn, uses=_FIGURE_USES.get(name, ())) for name, fn in FIGURES.items()),
+    checks=CHECKS,
+    checks_inputs=tuple(e.name for e in EXPERIMENT_LIST),
+    checks_uses=("checks", "trainability_heatmap"),
+)
+
+EXPERIMENTS = run_functions(PIPELINE)     # {name: fn(params, inputs, output)} for library use
+
+__all__ = ["PIPELINE", "EXPERIMENTS", "FIGURES", "CHECKS"]

@@ -23,7 +23,9 @@ from isometry.io import write_csv
 from isometry.spec import RUN_COLUMNS
 from isometry.theory import meanfield as mf
 
-from .training import PAPER, get_dataset, run_row, run_sweep
+from isometry.pipeline import Sweep, Theory
+
+from .training import PAPER, plan_shards, run_row, run_shard
 
 NL = "tanh"
 
@@ -39,18 +41,17 @@ def _seeds(cfg, params):
 
 
 # ============================================================================================ 1. deep_cnn_curves
-def exp_deep_cnn_curves(params, inputs, output):
+def plan_deep_cnn_curves(params):
     """Xiao et al. Fig. 1 (the 10,000-layer result): critical tanh CNNs with delta-orthogonal kernels (Alg. 2),
-    training / test accuracy versus step at several depths, on MNIST and CIFAR-10."""
+    training / test accuracy versus step at several depths, on MNIST and CIFAR-10: one shard per dataset x depth."""
     cfg = params["deep_cnn_curves"]
     sw2, sb2 = _critical(params)
-    frames = []
+    shards = []
     for name in cfg["datasets"]:
-        ds = get_dataset(params, name)
         rows = [run_row(params, init=cfg.get("init", "delta_orthogonal"), depth=d, sigma_w2=sw2, sigma_b2=sb2,
                         seed=s) for d in cfg["depths"] for s in _seeds(cfg, params)]
-        frames.append(run_sweep(rows, params, ds, steps=cfg["steps"], experiment="deep_cnn_curves"))
-    write_csv(pd.concat(frames, ignore_index=True), output)
+        shards += plan_shards(rows, params, dataset=name, steps=cfg["steps"], experiment="deep_cnn_curves")
+    return shards
 
 
 # ======================================================================================= 2. trainability_heatmap
@@ -60,16 +61,21 @@ def six_xi_c(sigma_w2, sigma_b2) -> np.ndarray:
     return 6.0 * np.asarray(mf.xi_c(NL, np.asarray(sigma_w2, float), float(sigma_b2)), float)
 
 
-def exp_trainability_heatmap(params, inputs, output):
+def plan_trainability_heatmap(params):
     """Xiao et al. Fig. 2: accuracy after a fixed number of steps over (depth, sigma_w^2) at fixed sigma_b^2, for
     Gaussian kernels with the uniform variance vector and for delta-orthogonal kernels; members of one ensemble =
-    init x sigma_w^2 x seed at one depth. Theory rows (``row_kind = theory``): 6 xi_c(sigma_w^2) on a fine grid."""
+    init x sigma_w^2 x seed at one depth."""
     cfg = params["trainability_heatmap"]
     sb2 = float(cfg["sigma_b2"])
-    ds = get_dataset(params, cfg["dataset"])
     rows = [run_row(params, init=init, depth=d, sigma_w2=sw2, sigma_b2=sb2, seed=s)
             for d in cfg["depths"] for init in cfg["inits"] for sw2 in cfg["sigma_w2"] for s in _seeds(cfg, params)]
-    df = run_sweep(rows, params, ds, steps=cfg["steps"], experiment="trainability_heatmap")
+    return plan_shards(rows, params, dataset=cfg["dataset"], steps=cfg["steps"], experiment="trainability_heatmap")
+
+
+def finish_trainability_heatmap(df, params):
+    """Theory rows (``row_kind = theory``): 6 xi_c(sigma_w^2) on a fine grid; 6 xi_c of every run."""
+    cfg = params["trainability_heatmap"]
+    sb2 = float(cfg["sigma_b2"])
     df["row_kind"] = "run"
     df["six_xi_c"] = six_xi_c(df["sigma_w2"].to_numpy(), sb2)
     lo, hi = min(cfg["sigma_w2"]), max(cfg["sigma_w2"])
@@ -80,7 +86,7 @@ def exp_trainability_heatmap(params, inputs, output):
                        "dataset": df["dataset"].iloc[0]})
     th["critical_sigma_w2"] = float(mf.critical_sigma_w2(NL, sb2))
     df["critical_sigma_w2"] = th["critical_sigma_w2"].iloc[0]
-    write_csv(pd.concat([df, th], ignore_index=True), output)
+    return pd.concat([df, th], ignore_index=True)
 
 
 # ============================================================================================== 3. fourier_modes
@@ -214,38 +220,41 @@ def exp_fourier_modes(params, inputs, output):
 
 
 # ===================================================================================== 4. orthogonal_vs_gaussian
-def exp_orthogonal_vs_gaussian(params, inputs, output):
+def plan_orthogonal_vs_gaussian(params):
     """Xiao et al. Fig. 4-style comparison at one large depth on CIFAR-10: delta-orthogonal (Alg. 2) versus
     block-orthogonal (Alg. 1, ``conv_orthogonal``) versus Gaussian (uniform variance vector) kernels, all at the
     critical point, one ensemble. The circular-convolution singular values of the initial kernels are recorded
     (``kernel_sv_min`` / ``kernel_sv_max``, divided by sigma_w: 1 = exact isometry)."""
     cfg = params["orthogonal_vs_gaussian"]
     sw2, sb2 = _critical(params)
-    ds = get_dataset(params, cfg["dataset"])
     rows = [run_row(params, init=init, depth=cfg["depth"], sigma_w2=sw2, sigma_b2=sb2, seed=s)
             for init in cfg["inits"] for s in _seeds(cfg, params)]
-    df = run_sweep(rows, params, ds, steps=cfg["steps"], experiment="orthogonal_vs_gaussian", measure_kernels=True)
-    write_csv(df, output)
+    return plan_shards(rows, params, dataset=cfg["dataset"], steps=cfg["steps"], experiment="orthogonal_vs_gaussian",
+                       measure_kernels=True)
 
 
 # ======================================================================================== 5. nonuniform_variance
-def exp_nonuniform_variance(params, inputs, output):
+def plan_nonuniform_variance(params):
     """Xiao et al. sec. 2.4 / Fig. 5-style: Gaussian kernels whose variance vector interpolates from delta
     (delta_mix = 1) to uniform (delta_mix = 0), v = a delta + (1 - a) uniform, at the critical point and one large
-    depth; one ensemble (seeds) per a. Recorded per a: the depth scale of the slowest non-zero Fourier mode on the
-    hidden feature map, xi_{c,k1} = -1/ln(chi_c |v^_k1|) (inf for the delta vector)."""
+    depth; one ensemble (seeds) per a."""
     cfg = params["nonuniform_variance"]
     sw2, sb2 = _critical(params)
-    ds = get_dataset(params, cfg["dataset"])
     rows = [run_row(params, init="gaussian", depth=cfg["depth"], sigma_w2=sw2, sigma_b2=sb2, seed=s, delta_mix=a)
             for a in cfg["delta_mix"] for s in _seeds(cfg, params)]
-    df = run_sweep(rows, params, ds, steps=cfg["steps"], experiment="nonuniform_variance")
-    h = ds.input_shape[1]
+    return plan_shards(rows, params, dataset=cfg["dataset"], steps=cfg["steps"], experiment="nonuniform_variance")
+
+
+def finish_nonuniform_variance(df, params):
+    """Recorded per a: the depth scale of the slowest non-zero Fourier mode on the hidden feature map,
+    xi_{c,k1} = -1/ln(chi_c |v^_k1|) (inf for the delta vector)."""
+    sw2, sb2 = _critical(params)
+    h = {"mnist": 28, "fashion_mnist": 28, "cifar10": 32}[params["nonuniform_variance"]["dataset"]]
     for _ in range(int(params["model"]["n_down"])):
         h = (h + 1) // 2
     chic = float(mf.chi_c(NL, sw2, sb2))
     xi = {}
-    for a in cfg["delta_mix"]:
+    for a in params["nonuniform_variance"]["delta_mix"]:
         grid = mf.xi_c_fourier(NL, sw2, sb2, variance_profile(a).numpy(), max(h, 3))
         g = grid.copy()
         g[0, 0] = -np.inf
@@ -253,7 +262,7 @@ def exp_nonuniform_variance(params, inputs, output):
     df["xi_slowest_nonzero_mode"] = df["delta_mix"].map(xi)
     df["hidden_map"] = h
     df["chi_c"] = chic
-    write_csv(df, output)
+    return df
 
 
 # ====================================================================================== 6. cnn_jacobian_spectrum
@@ -301,13 +310,17 @@ def exp_cnn_jacobian_spectrum(params, inputs, output):
     write_csv(df, output)
 
 
-EXPERIMENTS = {
-    "deep_cnn_curves": exp_deep_cnn_curves,
-    "trainability_heatmap": exp_trainability_heatmap,
-    "fourier_modes": exp_fourier_modes,
-    "orthogonal_vs_gaussian": exp_orthogonal_vs_gaussian,
-    "nonuniform_variance": exp_nonuniform_variance,
-    "cnn_jacobian_spectrum": exp_cnn_jacobian_spectrum,
-}
+TRAINING = ("seed", "train", "model", "critical")
+EXPERIMENTS = (
+    Sweep("deep_cnn_curves", plan_deep_cnn_curves, run_shard, uses=TRAINING + ("deep_cnn_curves",)),
+    Sweep("trainability_heatmap", plan_trainability_heatmap, run_shard, uses=TRAINING + ("trainability_heatmap",),
+          finish=finish_trainability_heatmap, finish_uses=("trainability_heatmap",)),
+    Theory("fourier_modes", exp_fourier_modes, uses=("seed", "fourier_modes")),
+    Sweep("orthogonal_vs_gaussian", plan_orthogonal_vs_gaussian, run_shard,
+          uses=TRAINING + ("orthogonal_vs_gaussian",)),
+    Sweep("nonuniform_variance", plan_nonuniform_variance, run_shard, uses=TRAINING + ("nonuniform_variance",),
+          finish=finish_nonuniform_variance, finish_uses=("critical", "model", "nonuniform_variance")),
+    Theory("cnn_jacobian_spectrum", exp_cnn_jacobian_spectrum, uses=("seed", "critical", "cnn_jacobian_spectrum")),
+)
 
 __all__ = ["EXPERIMENTS", "RUN_COLUMNS"]

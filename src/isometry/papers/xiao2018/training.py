@@ -16,25 +16,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from isometry.data import Dataset, load_dataset
 from isometry.engine import default_device, train
-from isometry.sweep import make_jobs
+from isometry.cost import cnn_cost_s
+from isometry.pipeline import Shard
+from isometry.sweep import job_from_spec, job_spec, make_jobs
 
 from .model import build_cnn, layer_lr
 
 PAPER = "xiao2018"
-
-
-def get_dataset(params: dict, name: str) -> Dataset:
-    """The data set ``name`` (first n_train / n_test examples at quick and test scale; all when null)."""
-    t = params["train"]
-    ds = load_dataset(name, params["data_dir"])
-    return ds.subset(t.get("n_train"), t.get("n_test"))
-
-
-def device_of(params: dict) -> torch.device:
-    d = params.get("device", "auto")
-    return default_device() if d == "auto" else torch.device(d)
 
 
 def run_row(params: dict, *, init: str, depth: int, sigma_w2: float, sigma_b2: float, seed: int,
@@ -119,37 +108,61 @@ def edge_lr_multipliers(params: dict, depth: int) -> dict:
     return {n: float(f) for n in names}
 
 
-def run_sweep(rows: list[dict], params: dict, dataset: Dataset, *, steps: int, experiment: str,
-              measure_kernels: bool = False) -> pd.DataFrame:
-    """Train every row of ``rows`` (batched: one ensemble per depth / delta_mix) and return the tidy run CSV."""
+def plan_shards(rows: list[dict], params: dict, *, dataset: str, steps: int, experiment: str,
+                measure_kernels: bool = False) -> list[Shard]:
+    """The shards of a sweep: one per same-shape job of ``make_jobs`` (one ensemble per depth / delta_mix).
+
+    A shard's spec holds the job (members, group keys) and exactly the config it trains with (``train``, ``model``
+    sections, the seed), so that its content-addressed id changes when, and only when, what it trains changes."""
     t, mcfg = params["train"], params["model"]
-    jobs = make_jobs(rows, max_ensemble=int(params.get("max_ensemble", 64)))
-    dev = device_of(params)
-    frames = []
+    jobs = make_jobs(rows, max_ensemble=int(params["max_ensemble"]))
+    n_log = int(t["n_log"])
+    hw = {"mnist": 28 * 28, "fashion_mnist": 28 * 28, "cifar10": 32 * 32}[dataset]
+    for _ in range(int(mcfg["n_down"])):
+        hw = max(hw // 4, 1)
+    out = []
     for job in jobs:
         g = job.group
-        model = build_cnn(len(job.members), dataset, g["depth"], mcfg, g.get("delta_mix"),
-                          lr_mults=edge_lr_multipliers(params, g["depth"]))
-        stats: list[dict] = []
+        key = f"{dataset}-d{g['depth']}" + (f"-mix{g['delta_mix']}" if g.get("delta_mix") is not None else "")
+        spec = {"experiment": experiment, "dataset": dataset, "steps": int(steps), "train": dict(t),
+                "model": dict(mcfg), "seed": int(params["seed"]), "measure_kernels": bool(measure_kernels),
+                "job": job_spec(job)}
+        cost = cnn_cost_s(depth=int(g["depth"]), channels=int(mcfg["channels"]), hw=hw, batch=int(t["batch_size"]),
+                          steps=int(steps), members=len(job.members), eval_examples=int(t.get("eval_examples") or 0),
+                          n_evals=n_log + 2)
+        out.append(Shard(key=key, spec=spec, data=(dataset,), cost_s=cost, gpu=True))
+    return out
 
-        def hook(model, members, stats=stats):
-            if mcfg.get("stem_init", "gaussian") == "gaussian":
-                gaussian_stem_(model, members)
-            if measure_kernels:
-                stats.extend(kernel_isometry(model, members, int(params.get("kernel_layers_checked", 8))))
 
-        df = train(model, job.members, dataset, steps=int(steps), batch_size=int(t["batch_size"]),
-                   eval_examples=t.get("eval_examples"), n_log=int(t["n_log"]), device=dev,
-                   autocast_bf16=bool(mcfg.get("autocast_bf16", False)),
-                   data_seed=int(params["seed"]) if t.get("shared_data_order", True) else None,
-                   init_hook=hook, paper=PAPER, experiment=experiment, desc=f"{experiment} {job.job_id}")
-        if "delta_mix" in g:
-            df["delta_mix"] = g["delta_mix"]
-        df["channels"] = int(mcfg["channels"])
-        if stats:
-            st = pd.DataFrame(stats, index=[m.run_id for m in job.members])
-            for c in st.columns:
-                df[c] = df["run_id"].map(st[c])
-        frames.append(df)
-        del model
-    return pd.concat(frames, ignore_index=True)
+def run_shard(spec: dict, ctx) -> pd.DataFrame:
+    """Train one shard (one ensemble) and return its tidy run rows."""
+    t, mcfg = spec["train"], spec["model"]
+    job = job_from_spec(spec["job"])
+    params = {"train": t, "model": mcfg, "seed": spec["seed"]}
+    dataset = ctx.dataset(spec["dataset"]).subset(t.get("n_train"), t.get("n_test"))
+    experiment = spec["experiment"]
+    dev = default_device() if ctx.device == "auto" else torch.device(ctx.device)
+    g = job.group
+    model = build_cnn(len(job.members), dataset, g["depth"], mcfg, g.get("delta_mix"),
+                      lr_mults=edge_lr_multipliers(params, g["depth"]))
+    stats: list[dict] = []
+
+    def hook(model, members, stats=stats):
+        if mcfg.get("stem_init", "gaussian") == "gaussian":
+            gaussian_stem_(model, members)
+        if spec["measure_kernels"]:
+            stats.extend(kernel_isometry(model, members, int(spec.get("kernel_layers_checked", 8))))
+
+    df = train(model, job.members, dataset, steps=int(spec["steps"]), batch_size=int(t["batch_size"]),
+               eval_examples=t.get("eval_examples"), n_log=int(t["n_log"]), device=dev,
+               autocast_bf16=bool(mcfg.get("autocast_bf16", False)),
+               data_seed=int(spec["seed"]) if t.get("shared_data_order", True) else None,
+               init_hook=hook, paper=PAPER, experiment=experiment, desc=f"{experiment} {job.job_id}")
+    if "delta_mix" in g:
+        df["delta_mix"] = g["delta_mix"]
+    df["channels"] = int(mcfg["channels"])
+    if stats:
+        st = pd.DataFrame(stats, index=[m.run_id for m in job.members])
+        for c in st.columns:
+            df[c] = df["run_id"].map(st[c])
+    return df
