@@ -121,7 +121,8 @@ def cmd_run(kind: str, a) -> int:
         except P.PlanError:
             fn = _lookup("FIGURES", a.target)
         _setup_runtime(params, needs_device=False)
-        opts = params.get("figures", {}).get(name, {}) if isinstance(params.get("figures"), dict) else {}
+        figs = dict.get(params, "figures")            # scoped to this figure's entry, when it has one
+        opts = figs.get(name, {}) if isinstance(figs, dict) else {}
         if opts.get("dpi"):
             import matplotlib
 
