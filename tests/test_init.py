@@ -501,3 +501,27 @@ def test_critical_schemes(name, shape):
     if name != "critical":
         m = w.reshape(shape[0], -1) if name == "critical_orthogonal" else w[:, :, 1, 1]
         assert_orthonormal(m, math.sqrt(s2), tol=1e-5)
+
+
+def test_xavier_uniform_matches_torch_and_glorot_bound():
+    """Glorot uniform U(-a, a), a = sqrt(6/(fan_in + fan_out)) (Saxe et al. 2014 Fig. 6A baseline): same bound and
+    moments as torch.nn.init.xavier_uniform_, deterministic per generator, ensembles drawn member by member."""
+    w = torch.empty(300, 500)
+    I.xavier_uniform_(w, generator=gen(0))
+    a = math.sqrt(6.0 / 800)
+    assert float(w.abs().max()) <= a and float(w.abs().max()) > 0.99 * a
+    ref = torch.nn.init.xavier_uniform_(torch.empty(300, 500), generator=gen(1))
+    assert float(ref.abs().max()) <= a
+    assert float(w.var()) == pytest.approx(float(ref.var()), rel=0.02)
+    assert float(w.var()) == pytest.approx(2.0 / 800, rel=0.02)
+    assert abs(float(w.mean())) < 3 * math.sqrt(2.0 / 800 / w.numel())
+    w2 = torch.empty(300, 500)
+    I.xavier_uniform_(w2, generator=gen(0))
+    assert torch.equal(w, w2)
+    ens = torch.empty(2, 300, 500)
+    I.xavier_uniform_(ens, generator=[gen(0), gen(5)])
+    assert torch.allclose(ens[0], w)
+    assert not torch.allclose(ens[1], w)
+    half = torch.empty(300, 500)
+    I.xavier_uniform_(half, gain=0.5, generator=gen(0))
+    assert torch.allclose(half, 0.5 * w)

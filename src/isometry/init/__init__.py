@@ -4,6 +4,7 @@ Functions (in place, trailing underscore, return the tensor, accept ``generator=
 
     gaussian_(w, sigma_w=1.0, *, generator=None, ensemble=None)    N(0, sigma_w^2 / fan_in)
     lecun_(w, ...), he_(w, ...), xavier_(w, gain=1.0, ...)          named Gaussian special cases
+    xavier_uniform_(w, gain=1.0, ...)                               Glorot uniform (Saxe et al. 2014 Fig. 6A)
     orthogonal_(w, gain=1.0, ...)                                   Haar orthogonal (Saxe et al. 2014)
     delta_orthogonal_(w, gain=1.0, ...)                             Xiao et al. 2018, Algorithm 2
     conv_orthogonal_(w, gain=1.0, ...)                              Xiao et al. 2018, Algorithm 1
@@ -18,7 +19,7 @@ generator=None) -> effective sigma_w2``): ``SCHEMES``, ``register_scheme``, ``kn
 """
 
 from .conv import conv_orthogonal_, delta_orthogonal_
-from .dense import CReLU, crelu, gaussian_, he_, lecun_, looks_linear_, orthogonal_, xavier_
+from .dense import CReLU, crelu, gaussian_, he_, lecun_, looks_linear_, orthogonal_, xavier_, xavier_uniform_
 from .schemes import (
     LAYERS,
     SCHEMES,
@@ -34,6 +35,7 @@ __all__ = [
     "lecun_",
     "he_",
     "xavier_",
+    "xavier_uniform_",
     "orthogonal_",
     "delta_orthogonal_",
     "conv_orthogonal_",

@@ -119,6 +119,12 @@ def randn(shape, g: torch.Generator | None, w: torch.Tensor, dtype=None) -> torc
     return torch.randn(tuple(shape), generator=g, dtype=dtype, device=draw_device(g, w)).to(w.device)
 
 
+def rand(shape, g: torch.Generator | None, w: torch.Tensor, dtype=None) -> torch.Tensor:
+    """Uniform [0, 1) numbers drawn with ``g`` (on the generator's device), returned on ``w``'s device."""
+    dtype = dtype or COMPUTE_DTYPE
+    return torch.rand(tuple(shape), generator=g, dtype=dtype, device=draw_device(g, w)).to(w.device)
+
+
 def haar(gauss: torch.Tensor) -> torch.Tensor:
     """Haar-distributed orthonormal rows/columns from a batch of Gaussian matrices (..., r, c).
 

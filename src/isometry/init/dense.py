@@ -63,6 +63,19 @@ def xavier_(w: torch.Tensor, gain=1.0, *, generator=None, ensemble=None) -> torc
     )
 
 
+def xavier_uniform_(w: torch.Tensor, gain=1.0, *, generator=None, ensemble=None) -> torch.Tensor:
+    """Glorot / Xavier uniform (Glorot & Bengio 2010, eq. 16): U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    The "scaled i.i.d. uniform weights" baseline of Saxe et al. 2014 Fig. 6A ("Glorot"); the same distribution as
+    :func:`torch.nn.init.xavier_uniform_`. Entry variance gain^2 * 2 / (fan_in + fan_out) (1/N when square).
+    """
+    m = _core.members(w, gain, generator, ensemble)
+    fan_in, fan_out = fans(m.shape)
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
+    u = torch.stack([_core.rand(m.shape, g, w) for g in m.generators])
+    return _core.write(w, m, _core.scale((2.0 * u - 1.0) * bound, m.gains))
+
+
 def orthogonal_(w: torch.Tensor, gain=1.0, *, generator=None, ensemble=None) -> torch.Tensor:
     """Fill ``w`` with ``gain`` times a Haar-random orthogonal matrix (Saxe, McClelland & Ganguli 2014).
 
