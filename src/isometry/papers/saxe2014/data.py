@@ -1,7 +1,8 @@
-"""Data for the Saxe et al. 2014 pipeline: the hierarchical (binary-tree diffusion) data set and PCA-whitened MNIST.
+"""Data for the Saxe et al. 2014 pipeline: the hierarchical (binary-tree diffusion) data set of Fig. 3.
 
-Both are wrapped in :class:`ArrayDataset`, a :class:`isometry.data.Dataset` whose inputs are already float features
-(``standardize`` is the identity), so that the batched engine trains on them unchanged.
+It is wrapped in :class:`ArrayDataset`, a :class:`isometry.data.Dataset` whose inputs are already float features
+(``standardize`` is the identity), so that the batched engine trains on it unchanged. (MNIST's correlation matrices
+for the deep linear experiments are in :mod:`isometry.papers.saxe2014.deep_linear`.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from isometry.data import Dataset, load_dataset
+from isometry.data import Dataset
 
 
 class ArrayDataset(Dataset):
@@ -37,15 +38,16 @@ def hierarchical_features(levels: int, features: int, flip_prob: float, rng: np.
     return vals
 
 
-def hierarchical_task(levels: int, features: int, flip_prob: float, seed: int):
-    """(targets (P, N3), Sigma31 (N3, P), U, s, V) for one-hot inputs x^mu = e_mu and targets y^mu = f^mu/sqrt(N3).
+def hierarchical_task(levels: int, features: int, flip_prob: float, seed: int, scale: float | None = None):
+    """(targets (P, N3), Sigma31 (N3, P), U, s, V) for one-hot inputs x^mu = e_mu and targets y^mu = f^mu / scale.
 
-    With the loss (1/2) sum_mu |y^mu - W32 W21 x^mu|^2 the input correlation is Sigma11 = sum_mu x x^T = I (the
-    paper's whitened case, SMG eq. 2) and Sigma31 = sum_mu y x^T = Y^T = U S V^T.
+    ``scale`` None divides the +-1 features by sqrt(N3) (unit-norm targets); 1.0 keeps them as they are (the paper's
+    Fig. 3 units, where lambda = 0.5e-3). With the loss (1/2) sum_mu |y^mu - W32 W21 x^mu|^2 the input correlation
+    is Sigma11 = sum_mu x x^T = I (the paper's whitened case, SMG eq. 2) and Sigma31 = sum_mu y x^T = Y^T = U S V^T.
     """
     rng = np.random.default_rng(seed)
     f = hierarchical_features(levels, features, flip_prob, rng)
-    y = f / math.sqrt(features)
+    y = f / (math.sqrt(features) if scale is None else float(scale))
     sigma31 = y.T
     u, s, vt = np.linalg.svd(sigma31, full_matrices=False)
     # fix the SVD's sign ambiguity deterministically (largest |entry| of each right singular vector positive)
@@ -60,34 +62,3 @@ def hierarchical_dataset(y: np.ndarray, label: str) -> ArrayDataset:
     x = torch.eye(p)
     idx = torch.arange(p)
     return ArrayDataset("hierarchy", label, x, idx, x, idx, source="synthetic")
-
-
-# ---------------------------------------------------------------------------------------------------------- MNIST
-def pca_dataset(name: str, data_dir, n_train: int, n_test: int, dim: int, whiten: bool = True) -> ArrayDataset:
-    """First ``n_train`` / ``n_test`` examples of a real data set, standardized pixels projected on the top ``dim``
-    principal components of the training subset (and, with ``whiten``, scaled to unit variance per component, so
-    that Sigma11 = I on the training subset: the whitened-input case of SMG section 2)."""
-    ds = load_dataset(name, data_dir)
-    xtr = ds.standardize(ds.train_x[:n_train], dtype=torch.float64).flatten(1)
-    xte = ds.standardize(ds.test_x[:n_test], dtype=torch.float64).flatten(1)
-    mean = xtr.mean(0)
-    _, s, vt = torch.linalg.svd(xtr - mean, full_matrices=False)
-    proj = vt[:dim].T
-    if whiten:
-        proj = proj / (s[:dim] / math.sqrt(len(xtr)))
-    ztr = ((xtr - mean) @ proj).float()
-    zte = ((xte - mean) @ proj).float()
-    return ArrayDataset(ds.name, ds.variant, ztr, ds.train_y[:n_train].clone(), zte, ds.test_y[:n_test].clone(),
-                        source=ds.source)
-
-
-def least_squares_mse(ds: Dataset) -> tuple[float, float]:
-    """(optimal, zero-predictor) value of the engine's ``mse`` loss (mean over examples and the K outputs, one-hot
-    targets) for a bias-free linear map of the training inputs: the floor a deep linear net can reach."""
-    x = ds.train_x.double()
-    k = int(ds.train_y.max()) + 1
-    y = torch.nn.functional.one_hot(ds.train_y, k).double()
-    w = torch.linalg.lstsq(x, y).solution
-    opt = float(((x @ w - y) ** 2).mean())
-    zero = float((y ** 2).mean())
-    return opt, zero

@@ -1,291 +1,382 @@
-"""Figures of the saxe2014 pipeline, each drawn from its own CSV only (captions state scale, data and deviations)."""
+"""Figures of the saxe2014 pipeline, each drawn from its CSVs only, laid out as the paper draws them; captions name
+the paper's figure and state what the CSV contains (sizes that actually ran), not the configured values. Every
+figure draws an empty / all-NaN CSV without crashing and says so on the panel."""
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from isometry.plotting import new_figure, save_figure
+import numpy as np
+import pandas as pd
+
 from isometry.papers.common import read_input as _read
 from isometry.papers.common import scale_of as _scale
+from isometry.papers.saxe2014.analysis import best_curves, best_per_depth, lr_slope
+from isometry.plotting import new_figure, save_figure
 
-INIT_COLORS = {"gaussian": "C3", "orthogonal": "C0", "pretrained": "C2"}
-INIT_LABELS = {"gaussian": "scaled Gaussian", "orthogonal": "random orthogonal", "pretrained": "greedy pre-trained"}
+INIT_COLORS = {"glorot": "C0", "pretrained": "C2", "orthogonal": "C3", "decoupled": "k", "gaussian": "k"}
+INIT_LABELS = {"glorot": "Glorot (uniform)", "pretrained": "Pretrained", "orthogonal": "Orthogonal",
+               "decoupled": "decoupled, u0 = 0.001", "gaussian": "random (Gaussian, std 0.01)"}
 
 
-# ---------------------------------------------------------------------------------------------- vector field
+def _no_data(ax, what: str = "no data") -> None:
+    ax.text(0.5, 0.5, what, transform=ax.transAxes, ha="center", va="center", fontsize=8, color="0.3")
+
+
+def _finite(v) -> np.ndarray:
+    v = pd.to_numeric(pd.Series(v), errors="coerce").to_numpy(float)
+    return v[np.isfinite(v)]
+
+
+def _fmt_list(v) -> str:
+    return ", ".join(f"{int(x)}" for x in sorted(set(v)))
+
+
+# --------------------------------------------------------------------------------------------------- Fig. 2
 def fig_vector_field(params, inputs, output):
     df = _read(inputs, "vector_field")
-    s = float(df.s.iloc[0])
     fig, ax = new_figure(1, 1, width=4.2, height=4.0)
     a = ax[0, 0]
-    f = df[df.kind == "field"]
+    f = df[df.kind == "field"] if "kind" in df else df.iloc[0:0]
+    if f.empty or not np.isfinite(f.da.astype(float)).any():
+        _no_data(a, "no field in the CSV")
+        save_figure(fig, output, f"Saxe et al. 2014 Fig. 2 ({_scale(params)} scale): the CSV holds no field.")
+        return
+    s = float(df.s.iloc[0])
     norm = np.hypot(f.da, f.db)
-    a.quiver(f.a, f.b, f.da / (norm + 1e-12), f.db / (norm + 1e-12), np.log10(norm + 1e-6), cmap="Greys",
+    a.quiver(f.a, f.b, f.da / (norm + 1e-12), f.db / (norm + 1e-12), np.log10(norm + 1e-6), cmap="Blues",
              scale=30, width=0.004, alpha=0.8)
-    for k, t in df[df.kind == "trajectory"].groupby("traj"):
-        a.plot(t.a, t.b, color="C0", lw=1.1)
-        a.plot(t.a.iloc[0], t.b.iloc[0], "o", color="C0", ms=2.5)
+    for _, t in df[df.kind == "trajectory"].groupby("traj"):
+        a.plot(t.a, t.b, color="C2", lw=1.1)
+        a.plot(t.a.iloc[0], t.b.iloc[0], "o", color="C2", ms=2.5)
     for k, fx in df[df.kind == "fixed"].groupby("traj"):
-        a.plot(fx.a, fx.b, color="C3", lw=2, label=f"fixed points a b = s" if k == 1 else None)
+        a.plot(fx.a, fx.b, color="C3", lw=2, label="stable manifold a b = s" if k == 1 else None)
     bal = df[df.kind == "balanced"]
-    a.plot(bal.a, bal.b, color="k", ls="--", lw=1, label="a = b (balanced manifold)")
+    a.plot(bal.a, bal.b, color="k", ls="--", lw=1, label="a = b (balanced)")
     ext = float(f.a.abs().max())
     a.set_xlim(-ext, ext)
     a.set_ylim(-ext, ext)
     a.set_aspect("equal")
-    a.set_xlabel("a (input-to-hidden mode strength)")
-    a.set_ylabel("b (hidden-to-output mode strength)")
-    a.set_title(f"one-mode gradient flow, s = {s:g}, tau = 1")
+    a.set_xlabel("a")
+    a.set_ylabel("b")
+    a.set_title(f"tau = 1, s = {s:g}")
     a.legend(loc="upper left", fontsize=7, framealpha=0.9, frameon=True)
     drift = df[df.kind == "trajectory"].drift.max()
-    fig.tight_layout()
     save_figure(fig, output,
-                f"Saxe et al. 2014 Fig. 2 ({_scale(params)} scale; theory, no data). Gradient-flow field of one "
-                f"input-output mode (tau da/dt = b(s - ab), tau db/dt = a(s - ab), arrows: direction, shade: log speed) "
-                f"with {df[df.kind == 'trajectory'].traj.nunique()} integrated trajectories (blue; they lie on the "
-                f"hyperbolas a^2 - b^2 = const, largest drift of a^2 - b^2 along them {drift:.1e}) ending on the "
-                f"fixed-point hyperbola ab = s (red); dashed: the invariant balanced line a = b. "
-                f"Computed with isometry.theory.linear_dynamics.")
+                f"Saxe et al. 2014 Fig. 2 ({_scale(params)} scale; theory, no data). Vector field (blue) of the "
+                f"two-dimensional dynamics tau da/dt = b(s - ab), tau db/dt = a(s - ab) (SMG eq. 8), the stable "
+                f"manifold ab = s (red) and {df[df.kind == 'trajectory'].traj.nunique()} solution trajectories "
+                f"(green; hyperbolas a^2 - b^2 = const, largest drift of a^2 - b^2 {drift:.1e}).")
 
 
-# ---------------------------------------------------------------------------------------------- mode dynamics
+# --------------------------------------------------------------------------------------------------- Fig. 3
 def fig_mode_dynamics(params, inputs, output):
     df = _read(inputs, "mode_dynamics")
-    seed = int(df.seed.min())
-    df = df[(df.seed == seed) & df.plotted.astype(bool)]
-    modes = sorted(df["mode"].unique())
-    fig, ax = new_figure(1, 2, width=4.4, height=3.3)
-    styles = {"analytic": dict(color="C3", lw=2.2, alpha=0.55), "linear": dict(color="C0", lw=1.0),
-              "tanh": dict(color="C2", lw=1.0, ls="--")}
-    labels = {"analytic": "analytic (SMG eq. 7)", "linear": "simulated linear net", "tanh": "simulated tanh net"}
+    fig, ax = new_figure(1, 2, width=4.2, height=3.3)
+    cur = df[(df.kind == "curve") & df.plotted.astype(bool)] if "kind" in df else df.iloc[0:0]
+    styles = {"analytic": dict(color="C3", lw=2.2, alpha=0.6), "linear": dict(color="C0", lw=1.0),
+              "tanh": dict(color="C2", lw=1.0)}
+    labels = {"analytic": "analytic (eq. 12)", "linear": "simulated linear net", "tanh": "simulated tanh net"}
+    modes = sorted(cur["mode"].unique()) if len(cur) else []
+    drawn = False
     for src, st in styles.items():
         for i, m in enumerate(modes):
-            d = df[(df.source == src) & (df["mode"] == m)].sort_values("step")
+            d = cur[(cur.source == src) & (cur["mode"] == m)]
+            if src != "analytic" and len(d):
+                d = d[d.seed == d.seed.min()]
+            d = d.sort_values("step")
+            if len(d) and np.isfinite(d.u.astype(float)).any():
+                ax[0, 0].plot(d.step, d.u, label=labels[src] if i == 0 else None, **st)
+                drawn = True
+    if drawn:
+        an = cur[cur.source == "analytic"]
+        for m in modes:
+            d = an[an["mode"] == m]
             if len(d):
-                ax[0, 0].plot(d.t_over_tau, d.u, label=labels[src] if i == 0 else None, **st)
-    for m in modes:
-        d = df[(df.source == "analytic") & (df["mode"] == m)]
-        ax[0, 0].text(d.t_over_tau.max() * 1.01, d.s.iloc[0], str(m), fontsize=6, va="center")
-    ax[0, 0].set_xlabel("t / tau  (= steps x learning rate)")
-    ax[0, 0].set_ylabel(r"mode strength $u_\alpha(t)$")
-    ax[0, 0].set_title(f"modes {', '.join(map(str, modes))} (labels at right)", fontsize=8)
-    ax[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, 0.93), framealpha=0.9, frameon=True)
-    an = df[df.source == "analytic"].set_index(["mode", "step"]).u
-    for src in ("linear", "tanh"):
-        d = df[df.source == src].set_index(["mode", "step"])
-        dev = ((d.u - an.reindex(d.index)) / d.s).abs().groupby(level=0).max()
-        ax[0, 1].plot(dev.index, dev.values, "o-", color=styles[src]["color"], label=f"{src} net vs analytic")
-    ax[0, 1].axhline(0.05, color="k", ls=":", lw=1, label="check tolerance 0.05")
-    ax[0, 1].set_yscale("log")
-    ax[0, 1].set_xlabel(r"mode $\alpha$ (by decreasing $s_\alpha$)")
-    ax[0, 1].set_ylabel(r"max over t of $|\Delta u| / s_\alpha$")
-    ax[0, 1].legend(fontsize=7)
-    ax[0, 1].set_title("deviation from the exact solution")
-    r = df.iloc[0]
-    fig.tight_layout()
+                ax[0, 0].text(d.step.max() * 1.01, d.s.iloc[0], str(m), fontsize=6, va="center")
+        ax[0, 0].legend(fontsize=7, loc="upper left", framealpha=0.9, frameon=True)
+    else:
+        _no_data(ax[0, 0], "no finite mode strengths")
+    ax[0, 0].set_xlabel("t (iterations)")
+    ax[0, 0].set_ylabel("input-output mode strength")
+    ax[0, 0].set_title(f"modes {', '.join(map(str, modes))}", fontsize=8)
+    half = df[(df.kind == "half") & df.plotted.astype(bool)] if "kind" in df else df.iloc[0:0]
+    n_init = {}
+    if len(half) and np.isfinite(half.delay.astype(float)).any():
+        for j, src in enumerate(("linear", "tanh")):
+            h = half[half.source == src]
+            if h.empty:
+                continue
+            n_init[src] = h.seed.nunique()
+            g = h.groupby("mode").delay
+            x = np.arange(len(g)) + (j - 0.5) * 0.38
+            ax[0, 1].bar(x, g.mean().values, 0.36, yerr=g.std().values, color=styles[src]["color"],
+                         label=f"{src} ({n_init[src]} inits)", capsize=2)
+            ax[0, 1].set_xticks(np.arange(len(g)))
+            ax[0, 1].set_xticklabels([str(m) for m in g.mean().index])
+        ax[0, 1].axhline(0, color="k", lw=0.8)
+        ax[0, 1].legend(fontsize=7, frameon=True)
+    else:
+        _no_data(ax[0, 1], "no finite half-learning times")
+    ax[0, 1].set_xlabel("input-output mode")
+    ax[0, 1].set_ylabel("(t_half sim - t_half analytic) / t_half analytic")
+    ax[0, 1].set_title("delay of half-learning", fontsize=8)
+    meta = df.iloc[0] if len(df) else None
+    what = (f"{meta.dataset}; N2 = {int(meta.hidden)} hidden units, lambda = {meta.lr:g}, u0 = {meta.u0:g}, "
+            f"{int(meta.steps)} iterations of batch gradient descent" if meta is not None else "empty CSV")
     save_figure(fig, output,
-                f"Saxe et al. 2014 Fig. 3 left ({_scale(params)} scale). Data: {r.dataset} (32 one-hot inputs, "
-                f"targets from a hierarchical diffusion on a binary tree, scaled by 1/sqrt(features)). 3-layer nets "
-                f"with {int(r.hidden)} hidden units, no biases, full-batch gradient descent through the batched engine "
-                f"(lr {r.lr:g}, Gaussian init with sigma_w^2 = {r.init_sigma_w2:g}). Mode strength "
-                f"u_a = u_a^T Sigma31_net v_a of the network's input-output correlation (also for tanh, as in the "
-                f"paper). Analytic curves use each mode's initial strength from the network's own random init "
-                f"(balanced part, projected orthogonal to the modes learned earlier). "
-                + (f"Deviation from the paper: N2 = {int(r.hidden)} hidden units instead of 32 (with 32, nearly "
-                   f"degenerate bottom-level modes compete for hidden directions and deviate from the decoupled "
-                   f"solution by up to ~0.2 s)." if int(r.hidden) != 32 else "N2 = 32 as in the paper."))
+                f"Saxe et al. 2014 Fig. 3 ({_scale(params)} scale). Left: strength of the network's representation "
+                f"of modes {', '.join(map(str, modes))} of Sigma31 over learning: analytic (red, SMG eq. 12 with the "
+                f"paper's u0), simulated linear (blue) and tanh (green) three-layer nets from small random weights "
+                f"(one initialization). Right: delay of half-learning, (simulated - analytic)/analytic time at which "
+                f"a mode reaches half its strength, mean +- std over {n_init or 'no'} random initializations "
+                f"(paper: 100). Data: {what}.")
 
 
-# ---------------------------------------------------------------------------------------- learning time vs depth
-def _depth_axis(a, depths):
-    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
-
-    a.set_xscale("log")
-    ticks = sorted(set(int(d) for d in depths))
-    a.xaxis.set_major_locator(FixedLocator(ticks))
-    a.xaxis.set_major_formatter(ScalarFormatter())
-    a.xaxis.set_minor_locator(NullLocator())
-    a.xaxis.set_minor_formatter(NullFormatter())
-    a.set_xlabel("depth D (weight matrices)")
-
-
-def fig_learning_time_vs_depth(params, inputs, output):
-    df = _read(inputs, "learning_time_vs_depth")
-    sim = df[df.kind == "sim"]
-    th = df[df.kind == "theory"].sort_values("weight_layers")
-    slopes = df[df.kind == "slope"].set_index("init")
-    fig, ax = new_figure(1, 2, width=4.0, height=3.2)
-    a = ax[0, 0]
-    for init, g in sim.groupby("init"):
-        g = g.sort_values("weight_layers")
-        c = INIT_COLORS.get(init, None)
-        ok = g.reached.astype(bool)
-        a.plot(g.weight_layers, g.epochs, "-", color=c, lw=1, alpha=0.5)
-        a.plot(g.weight_layers[ok], g.epochs[ok], "o", color=c, label=INIT_LABELS.get(init, init))
-        if (~ok).any():
-            a.plot(g.weight_layers[~ok], g.epochs[~ok], "^", color=c, ms=8, mfc="none",
-                   label="not reached within the budget (lower bound)")
-    orth = sim[(sim.init == "orthogonal") & sim.reached.astype(bool)]
-    if len(orth) and len(th):
-        ref = orth.loc[orth.weight_layers.idxmax()]
-        k = ref.epochs / np.interp(ref.weight_layers, th.weight_layers, th.theory_rel)
-        a.plot(th.weight_layers, k * th.theory_rel, color="k", ls="--", lw=1,
-               label="balanced deep-linear ODE, lr ~ 1/D (scaled)")
-    _depth_axis(a, sim.weight_layers)
-    a.set_yscale("log")
-    a.set_ylim(top=float(sim.epochs.max()) * 30)       # room for the legend above the data
-    a.set_ylabel("epochs to criterion (best lr)")
-    a.legend(fontsize=6, loc="upper left", framealpha=0.9, frameon=True)
-    a.set_title("learning time vs depth")
-    a = ax[0, 1]
-    for init, g in sim[sim.reached.astype(bool)].groupby("init"):
-        g = g.sort_values("weight_layers")
-        c = INIT_COLORS.get(init, None)
-        lab = INIT_LABELS.get(init, init)
-        if init in slopes.index:
-            sl = slopes.loc[init]
-            x = np.geomspace(sl.min_depth, g.weight_layers.max(), 20)
-            a.plot(x, np.exp(sl.intercept) * x ** sl.slope, color=c, ls=":", lw=1)
-            lab += f" (slope {sl.slope:.2f})"
-        a.plot(g.weight_layers, g.best_lr, "o-", color=c, label=lab)
-    d = np.geomspace(sim.weight_layers.min(), sim.weight_layers.max(), 20)
-    a.plot(d, 3.0 / d * (sim.weight_layers.min()), color="grey", ls="--", lw=0.8, label="slope -1 (reference)")
-    _depth_axis(a, sim.weight_layers)
-    a.set_yscale("log")
-    a.set_ylabel("optimal learning rate")
-    a.legend(fontsize=6, loc="lower left")
-    a.set_title("optimal learning rate ~ 1/D")
-    crit = float(df.criterion.dropna().iloc[0])
-    p = params.get("depth_sweep", {})
-    fig.tight_layout()
+# --------------------------------------------------------------------------------------------------- Fig. 4
+def fig_depth_decoupled(params, inputs, output):
+    runs = _read(inputs, "depth_decoupled")
+    best = best_per_depth(runs)
+    fig, ax = new_figure(1, 2, width=3.6, height=3.0)
+    b = best[best.init == "decoupled"] if len(best) else best
+    if len(b) and np.isfinite(b.epochs.astype(float)).any():
+        r, c = b[b.reached], b[~b.reached]
+        ax[0, 0].plot(r.layers, r.epochs, "o-", color="k", ms=3.5, label="reached the threshold")
+        if len(c):
+            ax[0, 0].plot(c.layers, c.epochs, "^", color="C1", ms=5, label="censored (>= budget)")
+        ax[0, 0].set_ylim(bottom=0)
+        ax[0, 0].legend(fontsize=7, frameon=True)
+    else:
+        _no_data(ax[0, 0], "no search reached the threshold (or empty CSV)")
+    ax[0, 0].set_xlabel("N_l (number of layers)")
+    ax[0, 0].set_ylabel("learning time (iterations)")
+    k, n = lr_slope(best, "decoupled", 10) if len(best) else (math.nan, 0)
+    bb = b[np.isfinite(b.best_lr.astype(float))] if len(b) else b
+    if len(bb):
+        ax[0, 1].loglog(bb.layers, bb.best_lr, "o-", color="k", ms=3.5, label="optimal learning rate")
+        e = bb[bb.edge]
+        if len(e):
+            ax[0, 1].loglog(e.layers, e.best_lr, "s", mfc="none", color="C1", ms=7, label="at the grid's edge")
+        x = np.array([bb.layers.min(), bb.layers.max()], float)
+        ref = bb[bb.layers == bb.layers.max()].best_lr.iloc[0]
+        ax[0, 1].loglog(x, ref * x.max() / x, ":", color="0.4", label="1 / N_l")
+        ax[0, 1].axhspan(float(bb.lr_min.iloc[0]), float(bb.lr_max.iloc[0]), color="0.93", zorder=0)
+        ax[0, 1].legend(fontsize=7, frameon=True, title=f"slope (N_l >= 10): {k:.2f}", title_fontsize=7)
+    else:
+        _no_data(ax[0, 1], "no optimal learning rate")
+    ax[0, 1].set_xlabel("N_l")
+    ax[0, 1].set_ylabel("optimal learning rate")
+    m = runs.iloc[0] if len(runs) else None
+    what = (f"{m.dataset}; hidden width {int(m.width)} (paper: 1000); depths N_l = {_fmt_list(runs.layers)} "
+            f"(paper: 15 depths 3-100); {runs.groupby(['layers', 'seed']).lr.nunique().max()} learning rates "
+            f"log-spaced in [{m.lr_min:.0e}, {m.lr_max:.0e}] per network (shaded); threshold E <= {m.threshold:.4g}; "
+            f"budget {int(m.max_steps)} iterations" if m is not None else "empty CSV")
     save_figure(fig, output,
-                f"Saxe et al. 2014 Figs. 4-6 ({_scale(params)} scale). Data: {df.dataset.dropna().iloc[0]}, "
-                f"{df.inputs.dropna().iloc[0]}. Deep bias-free linear nets, hidden width {p.get('width', '?')}, "
-                f"full-batch gradient descent on squared error to one-hot targets, one ensemble per depth "
-                f"(learning rates x inits x seeds) through the batched engine. Epochs to reach the loss "
-                f"L* + {crit:g} (L0 - L*) (L* least-squares floor, L0 zero predictor) at the best learning rate "
-                f"of a log grid; triangles: no learning rate reached it within the budget. Dashed: the balanced "
-                f"deep-linear ODE (isometry.theory.linear_dynamics.learning_time with tau ~ D, "
-                f"u0 = {p.get('theory', {}).get('u0', '?')}), scaled to the deepest orthogonal point. Right: the "
-                f"optimal learning rate and log-log fits over D >= {p.get('slope_min_depth', '?')}. Deviations: "
-                f"PCA-whitened MNIST subset, reduced width and depths; greedy pre-training gives rank-"
-                f"{p.get('pca_dim', '?')} hidden layers (the input dimension), so pre-trained nets behave like "
-                f"width-{p.get('pca_dim', '?')} nets: depth-independent but slower than the wider orthogonal nets.")
+                f"Saxe et al. 2014 Fig. 4 ({_scale(params)} scale). Deep linear networks on MNIST trained by batch "
+                f"gradient descent (SMG eq. 13 on the correlation matrices) from decoupled initial conditions with "
+                f"initial mode strength u0 = 0.001. Left: iterations until the training error "
+                f"E = 1/2 sum |y - yhat|^2 falls below the paper's threshold, at the best learning rate of each "
+                f"depth. Right: that learning rate (dotted: 1/N_l). Data: {what}.")
 
 
-def fig_mnist_training_curves(params, inputs, output):
-    df = _read(inputs, "mnist_training_curves")
-    D = int(df.weight_layers.iloc[0])
-    fig, ax = new_figure(1, 2, width=3.8, height=3.0)
-    for init, g in df.groupby("init"):
-        g = g[g.step > 0].groupby("step", as_index=False).agg(train_loss=("train_loss", "mean"),
-                                                               train_error=("train_error", "mean"))
-        lr = df[df.init == init].best_lr.iloc[0]
-        lab = f"{INIT_LABELS.get(init, init)} (lr {lr:.3g})"
-        ax[0, 0].plot(g.step, g.train_loss, color=INIT_COLORS.get(init), label=lab)
-        ax[0, 1].plot(g.step, g.train_error, color=INIT_COLORS.get(init), label=lab)
-    ax[0, 0].axhline(float(df.target_loss.iloc[0]), color="k", ls=":", lw=1, label="criterion")
-    ax[0, 0].axhline(float(df.loss_opt.iloc[0]), color="grey", ls="--", lw=1, label="least-squares floor")
-    for a, yl in ((ax[0, 0], "training loss (squared error)"), (ax[0, 1], "training error")):
-        a.set_xscale("log")
-        a.set_xlabel("epochs")
-        a.set_ylabel(yl)
-        a.legend(fontsize=6)
-    ax[0, 0].set_yscale("log")
-    ax[0, 0].set_title(f"deep linear net, D = {D}")
-    fig.tight_layout()
+# --------------------------------------------------------------------------------------------------- Fig. 5
+def fig_pretraining(params, inputs, output):
+    cons = _read(inputs, "pretraining_consistency")
+    curves = _read(inputs, "pretraining_curves")
+    fig, ax = new_figure(1, 3, width=3.1, height=3.0)
+    for j, which in enumerate(("pixels", "modes")):
+        m = cons[(cons.kind == "matrix") & (cons.which == which)] if "kind" in cons else cons.iloc[0:0]
+        if m.empty or not np.isfinite(m["corr"].astype(float)).any():
+            _no_data(ax[0, j])
+            continue
+        n = int(m.i.max()) + 1
+        mat = np.full((n, n), np.nan)
+        mat[m.i.astype(int), m.j.astype(int)] = m["corr"].astype(float)
+        im = ax[0, j].imshow(mat, cmap="RdBu_r", vmin=-1, vmax=1)
+        s = cons[(cons.kind == "summary") & (cons.which == which)]
+        off = float(s.offdiag.iloc[0]) if len(s) else math.nan
+        ax[0, j].set_title(("raw Sigma11 (pixels)" if which == "pixels" else "V Sigma11 V^T (modes)") +
+                           f"\nmean |off-diag corr| {off:.2f}", fontsize=8)
+        fig.colorbar(im, ax=ax[0, j], fraction=0.046, pad=0.04)
+    b = best_curves(curves) if "kind" in curves else pd.DataFrame()
+    a = ax[0, 2]
+    times = {}
+    if len(b) and np.isfinite(b.train_loss.astype(float)).any():
+        for init, g in b.groupby("init"):
+            g = g[np.isfinite(g.train_loss.astype(float))]
+            a.plot(g.time, g.train_loss, color="C3" if init == "pretrained" else "k", lw=1.3,
+                   label=f"{'pretrained' if init == 'pretrained' else 'random'} (lr {g.lr.iloc[0]:.2g})")
+            times[init] = (float(g.epochs.iloc[0]), float(g.offset.iloc[0]))
+        thr = float(b.threshold.iloc[0])
+        a.axhline(thr, color="0.4", ls=":", lw=1, label=f"threshold {thr:.3g}")
+        a.set_xscale("symlog", linthresh=10)
+        a.legend(fontsize=7, frameon=True)
+    else:
+        _no_data(a, "no finite learning curve")
+    a.set_xlabel("t (iterations, incl. pre-training)")
+    a.set_ylabel("training error E")
+    c0 = curves.iloc[0] if len(curves) else None
+    what = (f"{c0.dataset}; {int(c0.layers)}-layer linear net, {int(c0.width)} hidden units; each curve at the "
+            f"learning rate (of {curves[curves.kind == 'time'].lr.nunique()}) that reached the threshold first"
+            if c0 is not None else "empty CSV")
+    tt = "; ".join(f"{k}: threshold at {v[0] + v[1]:.0f} iterations ({v[1]:.0f} of them pre-training)"
+                   for k, v in times.items())
+    cs = cons.iloc[0] if len(cons) else None
     save_figure(fig, output,
-                f"Saxe et al. 2014 Figs. 5-6 ({_scale(params)} scale). Data: {df.dataset.iloc[0]}, "
-                f"{df.inputs.iloc[0]}. Training loss and error versus epochs (full-batch gradient descent, one step "
-                f"per epoch) of a deep linear net with D = {D} weight matrices for the three inits, each at its best "
-                f"learning rate from the depth sweep. Deviations: reduced data, width and depth; squared error on "
-                f"one-hot targets.")
+                f"Saxe et al. 2014 Fig. 5 ({_scale(params)} scale). Left: correlation-normalised submatrix of the "
+                f"raw MNIST input correlation Sigma11 ({'pixels ' + str(int(cs.pixel_col)) + '.. of row ' + str(int(cs.pixel_row)) if cs is not None else ''}). "
+                f"Centre: the same for V Sigma11 V^T, V = right singular vectors of Sigma31 (approximately diagonal: "
+                f"the consistency condition of greedy pre-training, eq. 18). Right: learning curves of a deep linear "
+                f"net from small random (black, i.i.d. Gaussian std 0.01) and greedy pre-trained (red) initial "
+                f"conditions; the pre-trained curve starts after its pre-training iterations. {tt}. Data: {what}.")
 
 
-# ---------------------------------------------------------------------------------------------- product spectra
+# -------------------------------------------------------------------------------------------------- Fig. 6A
+def fig_depth_inits(params, inputs, output):
+    runs = _read(inputs, "depth_inits")
+    spec = _read(inputs, "product_spectra")
+    best = best_per_depth(runs)
+    fig, ax = new_figure(1, 3, width=3.3, height=3.0)
+    drawn = False
+    for init in ("glorot", "pretrained", "orthogonal"):
+        b = best[best.init == init] if len(best) else best
+        if b.empty or not np.isfinite(b.epochs.astype(float)).any():
+            continue
+        ax[0, 0].plot(b.layers, b.epochs, "-", color=INIT_COLORS[init], label=INIT_LABELS[init], lw=1.5)
+        c = b[~b.reached]
+        if len(c):
+            ax[0, 0].plot(c.layers, c.epochs, "^", color=INIT_COLORS[init], ms=6)
+        bb = b[np.isfinite(b.best_lr.astype(float))]
+        ax[0, 1].semilogy(bb.layers, bb.best_lr, "o-", color=INIT_COLORS[init], ms=3, label=INIT_LABELS[init])
+        drawn = True
+    if drawn:
+        ax[0, 0].set_xlim(0, 100 if best.layers.max() <= 100 else None)
+        ax[0, 0].set_ylim(bottom=0)
+        ax[0, 0].legend(fontsize=7, frameon=True)
+        ax[0, 1].legend(fontsize=7, frameon=True)
+    else:
+        _no_data(ax[0, 0], "no search reached the threshold (or empty CSV)")
+        _no_data(ax[0, 1], "no optimal learning rate")
+    ax[0, 0].set_xlabel("Depth")
+    ax[0, 0].set_ylabel("Epochs to reach error threshold")
+    ax[0, 1].set_xlabel("Depth")
+    ax[0, 1].set_ylabel("optimal learning rate")
+    e = spec[spec.kind == "orth_eig"] if "kind" in spec else spec.iloc[0:0]
+    if len(e):
+        ax[0, 2].plot(e.re, e.im, ".", color="C3", ms=3)
+        ax[0, 2].set_aspect("equal")
+        ax[0, 2].set_title(f"eigenvalues of a {int(math.isqrt(len(e)))} x {int(math.isqrt(len(e)))} random "
+                           f"orthogonal matrix", fontsize=8)
+    else:
+        _no_data(ax[0, 2])
+    ax[0, 2].set_xlabel("Re")
+    ax[0, 2].set_ylabel("Im")
+    m = runs.iloc[0] if len(runs) else None
+    pre = runs[runs.init == "pretrained"] if len(runs) else runs
+    pre_txt = (f"; pre-training: {int(pre.pretrain_iterations.max() / max(pre.layers.max() - 2, 1))} iterations of "
+               f"batch gradient descent per auto-encoder (not counted here)" if len(pre) else "")
+    what = (f"{m.dataset}; hidden width {int(m.width)} (paper: 1000); depths {_fmt_list(runs.layers)}; "
+            f"{runs.groupby(['init', 'layers', 'seed']).lr.nunique().max()} learning rates log-spaced in "
+            f"[{m.lr_min:.0e}, {m.lr_max:.0e}] per network; threshold E <= {m.threshold:.4g}; budget "
+            f"{int(m.max_steps)} iterations (triangles: censored){pre_txt}" if m is not None else "empty CSV")
+    save_figure(fig, output,
+                f"Saxe et al. 2014 Fig. 6A ({_scale(params)} scale). Left: epochs (= iterations of batch gradient "
+                f"descent) until the MNIST training error falls below the threshold, at the best learning rate of "
+                f"each depth, for scaled i.i.d. uniform (Glorot, blue), greedy layer-wise pre-trained (green) and "
+                f"random orthogonal (red) initial weights. Middle: the optimal learning rates. Right: eigenvalues of "
+                f"a random orthogonal matrix (on the unit circle). Data: {what}.")
+
+
+# ------------------------------------------------------------------------------------------------ Fig. 6B/C
 def fig_product_spectra(params, inputs, output):
     df = _read(inputs, "product_spectra")
-    Ls = sorted(df.L.dropna().unique())
-    fig, ax = new_figure(1, len(Ls), width=2.8, height=2.8)
-    summ = df[df.kind == "summary"].set_index(["init", "L"])
-    for j, L in enumerate(Ls):
-        a = ax[0, j]
-        for init, c in (("gaussian", "C3"), ("orthogonal", "C0")):
-            h = df[(df.kind == "hist") & (df.init == init) & (df.L == L)]
-            mid = np.sqrt(h.bin_lo * h.bin_hi)
-            # density per decade of lambda: lambda ln(10) p(lambda)
-            a.step(mid, mid * np.log(10) * h.density, where="mid", color=c,
-                   label=f"{init} product" if j == 0 else None)
-        t = df[(df.kind == "theory") & (df.L == L)]
-        a.plot(t.lam, t.lam * np.log(10) * t.density, "k--", lw=1, label="Fuss-Catalan (theory)" if j == 0 else None)
-        edge = float(summ.loc[("gaussian", L), "edge"])
-        top = float(summ.loc[("gaussian", L), "top_sv2"])
-        a.axvline(edge, color="k", ls=":", lw=0.8)
-        a.set_xscale("log")
-        a.set_yscale("log")
-        a.set_ylim(1e-3, None)
-        a.set_xlabel(r"$\lambda = \sigma^2$")
-        a.set_title(f"L = {int(L)}: top {top:.2f} vs edge {edge:.2f}", fontsize=8)
-        if j == 0:
-            a.set_ylabel(r"density per decade, $\lambda \ln 10\, p(\lambda)$")
-            a.legend(fontsize=6, loc="lower left")
-    N = int(df.width.iloc[0])
-    dev = float(df[(df.kind == "summary") & (df.init == "orthogonal")].max_abs_sv_minus_1.max())
-    below = float(df[(df.kind == "summary") & (df.init == "gaussian")].frac_below_lam_min.max())
-    fig.tight_layout()
+    summ = df[df.kind == "summary"] if "kind" in df else df.iloc[0:0]
+    ks = sorted(summ.k.astype(int).unique()) if len(summ) else []
+    n = max(len(ks), 1)
+    fig, ax = new_figure(2, n, width=2.9, height=2.7)
+    if not ks:
+        _no_data(ax[0, 0])
+        _no_data(ax[1, 0])
+    for j, k in enumerate(ks):
+        h = df[(df.kind == "sv_hist") & (df.k == k)]
+        if len(h) and np.isfinite(h.density.astype(float)).any():
+            ax[0, j].bar(h.bin_lo, h["count"] / h["count"].sum(), width=h.bin_hi - h.bin_lo, align="edge", color="C0")
+        else:
+            _no_data(ax[0, j])
+        ax[0, j].set_title(f"N_l - 1 = {k}", fontsize=9)
+        ax[0, j].set_xlabel("singular value")
+        e = df[(df.kind == "ev_hist") & (df.k == k)]
+        s = summ[summ.k == k].iloc[0]
+        b = float(df.ev_bin.iloc[0])
+        if len(e):
+            e = e[~(np.isclose(e.x, 0) & np.isclose(e.y, 0))]
+            lim = max(1.1, float(np.abs(e[["x", "y"]].to_numpy(float)).max()) + b) if len(e) else 1.1
+            edges = np.arange(-lim - b / 2, lim + b, b)
+            H, xe, ye = np.histogram2d(e.x, e.y, bins=[edges, edges], weights=e["count"])
+            ax[1, j].pcolormesh(xe, ye, H.T, cmap="viridis")
+            ax[1, j].set_aspect("equal")
+        else:
+            _no_data(ax[1, j])
+        ax[1, j].set_title(f"origin bin removed: {100 * s.origin_fraction:.0f}% of eigenvalues", fontsize=8)
+        ax[1, j].set_xlabel("Re")
+        ax[1, j].set_ylabel("Im")
+    ax[0, 0].set_ylabel("fraction")
+    w = int(df.width.iloc[0]) if len(df) else 0
+    samples = int(summ.samples.max()) if len(summ) else 0
     save_figure(fig, output,
-                f"Saxe et al. 2014 section 4 ({_scale(params)} scale; random matrices, no data). Squared singular "
-                f"values of products of L random {N}x{N} matrices: scaled Gaussian (entries N(0, 1/N), red) versus "
-                f"Haar orthogonal (blue: a single spike at 1; largest |sigma - 1| = {dev:.1e}), histograms on "
-                f"log-spaced bins as density per decade. Dashed: the free-probability (Fuss-Catalan) density from "
-                f"isometry.theory.spectra (linear, Gaussian); dotted: its top edge (L+1)^(L+1)/L^L. Titles: the "
-                f"empirical largest sigma^2 (mean over samples) against the edge. At most {100 * below:.1f}% of the "
-                f"Gaussian lambdas lie below the plotted range (left out of the histograms).")
+                f"Saxe et al. 2014 Fig. 6B/C ({_scale(params)} scale; random matrices, no data). B: histograms of "
+                f"the singular values of products of N_l - 1 = {', '.join(map(str, ks))} independent {w} x {w} "
+                f"Gaussian matrices (entries N(0, 1/N)); C: their eigenvalues in the complex plane, bins "
+                f"{float(df.ev_bin.iloc[0]) if len(df) else 0:g} x {float(df.ev_bin.iloc[0]) if len(df) else 0:g} "
+                f"centred on the origin, the origin bin removed (its share in the titles; paper: 32% and 94% in the "
+                f"middle and right plots). {samples} realizations per depth (paper: 500, N = 1000). The depths "
+                f"1, 5, 99 are inferred from the paper's 32% / 94%.")
 
 
-# ---------------------------------------------------------------------------------------------- nonlinear gain
-def fig_nonlinear_gain(params, inputs, output):
-    df = _read(inputs, "nonlinear_gain")
-    last = df[df.step == df.step.max()]
-    fig, ax = new_figure(1, 2, width=3.8, height=3.0)
-    for init, g in last.groupby("init"):
-        m = g.groupby("gain").train_loss.agg(["mean", "min", "max"]).reset_index()
-        c = INIT_COLORS.get(init)
-        ax[0, 0].plot(m.gain, m["mean"], "o-", color=c, label=INIT_LABELS.get(init, init))
-        ax[0, 0].fill_between(m.gain, m["min"], m["max"], color=c, alpha=0.2)
-    ax[0, 0].axvline(1.0, color="k", ls=":", lw=1)
-    ax[0, 0].set_yscale("log")
-    ax[0, 0].set_xlabel("gain g (sigma_w)")
-    ax[0, 0].set_ylabel(f"training loss after {int(df.step.max())} steps")
-    ax[0, 0].legend(fontsize=7)
-    ax[0, 0].set_title("deep tanh nets: loss vs gain")
-    best = {init: g.groupby("gain").train_loss.mean().idxmin() for init, g in last.groupby("init")}
-    for init, gbest in best.items():
-        d = df[(df.init == init) & np.isclose(df.gain, gbest) & (df.step > 0)]
-        d = d.groupby("step", as_index=False).train_loss.mean()
-        ax[0, 1].plot(d.step, d.train_loss, color=INIT_COLORS.get(init),
-                      label=f"{INIT_LABELS.get(init, init)}, best g = {gbest:g}")
-    ax[0, 1].set_xscale("log")
-    ax[0, 1].set_yscale("log")
-    ax[0, 1].set_xlabel("steps")
-    ax[0, 1].set_ylabel("training loss")
-    ax[0, 1].legend(fontsize=7)
-    ax[0, 1].set_title("training curves at the best gain")
-    r = df.iloc[0]
-    fig.tight_layout()
+# --------------------------------------------------------------------------------------------------- Fig. 7
+def fig_jacobian_spectra(params, inputs, output):
+    df = _read(inputs, "jacobian_spectra")
+    summ = df[df.kind == "summary"] if "kind" in df else df.iloc[0:0]
+    gs = sorted(summ.g.unique()) if len(summ) else []
+    qs = sorted(summ.q1.unique()) if len(summ) else []
+    fig, ax = new_figure(max(len(gs), 1), max(len(qs), 1), width=2.2, height=1.5, sharex=True)
+    if not gs:
+        _no_data(ax[0, 0])
+    for i, g in enumerate(gs):
+        for j, q in enumerate(qs):
+            a = ax[i, j]
+            h = df[(df.kind == "hist") & np.isclose(df.g, g) & np.isclose(df.q1, q)]
+            s = summ[np.isclose(summ.g, g) & np.isclose(summ.q1, q)]
+            if len(h) and h["count"].sum() > 0:
+                a.bar(h.bin_lo, h.fraction, width=h.bin_hi - h.bin_lo, align="edge", color="C0")
+                a.text(0.03, 0.9, f"{100 * float(s.decade_fraction.iloc[0]):.0f}% within 10x of max",
+                       transform=a.transAxes, fontsize=6, va="top")
+            else:
+                _no_data(a)
+            if i == 0:
+                a.set_title(f"q = {q:g}", fontsize=8)
+            if j == 0:
+                a.set_ylabel(f"g = {g:g}", fontsize=8)
+            if i == len(gs) - 1:
+                a.set_xlabel("log10 singular value", fontsize=7)
+            a.tick_params(labelsize=6)
+    w, nl = (int(df.width.iloc[0]), int(df.layers.iloc[0])) if len(df) else (0, 0)
     save_figure(fig, output,
-                f"Saxe et al. 2014 section 4 ({_scale(params)} scale). Data: {r.dataset}, {r.inputs}. tanh nets with "
-                f"{int(r.depth)} hidden layers of width {int(r.width)}, weights g x (Haar orthogonal) or Gaussian "
-                f"N(0, g^2/fan_in) on every layer, zero biases, mini-batch SGD (lr {r.lr:g}), cross-entropy; mean "
-                f"(line) and range (band) over {df.seed.nunique()} seed(s), one batched ensemble. Deviations: reduced "
-                f"data, width and depth; training loss after a fixed budget as the speed measure.")
+                f"Saxe et al. 2014 Fig. 7 ({_scale(params)} scale; random matrices, no data). Histograms of the "
+                f"singular values (log10) of the end-to-end Jacobian dx^N_l/dx^1 (SMG eq. 22) of one random "
+                f"orthogonal tanh network x^(l+1) = g W tanh(x^l) with N_l = {nl} layers of N = {w} units, for gains "
+                f"g = {', '.join(f'{x:g}' for x in gs)} (rows) and input variances q = q^1 = "
+                f"{', '.join(f'{x:g}' for x in qs)} (columns); the text gives the share of singular values within a "
+                f"factor 10 of the largest. Values below ~1e-13 x the largest are float64 round-off of the explicit "
+                f"product.")
 
 
 FIGURES = {
-    "vector_field": fig_vector_field,
-    "mode_dynamics": fig_mode_dynamics,
-    "learning_time_vs_depth": fig_learning_time_vs_depth,
-    "mnist_training_curves": fig_mnist_training_curves,
-    "product_spectra": fig_product_spectra,
-    "nonlinear_gain": fig_nonlinear_gain,
+    "vector_field": (fig_vector_field, ("vector_field",)),
+    "mode_dynamics": (fig_mode_dynamics, ("mode_dynamics",)),
+    "depth_decoupled": (fig_depth_decoupled, ("depth_decoupled",)),
+    "pretraining": (fig_pretraining, ("pretraining_consistency", "pretraining_curves")),
+    "depth_inits": (fig_depth_inits, ("depth_inits", "product_spectra")),
+    "product_spectra": (fig_product_spectra, ("product_spectra",)),
+    "jacobian_spectra": (fig_jacobian_spectra, ("jacobian_spectra",)),
 }
