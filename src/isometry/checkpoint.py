@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from isometry.io import atomic_path
+from isometry.io import atomic_path, save_torch
 
 FORMAT = 1
 DEFAULT_EVERY_S = 60.0
@@ -160,9 +160,8 @@ class CallCheckpoint:
         the previous checkpoint stays as it was)."""
         state = {"format": FORMAT, **state}
         try:
-            with atomic_path(self.path) as tmp:
-                torch.save(state, tmp)
-        except OSError as exc:
+            save_torch(state, self.path)
+        except (OSError, RuntimeError) as exc:   # torch.save reports some write errors as RuntimeError
             self.failed_writes += 1
             if self.failed_writes == 1 or self.failed_writes % 100 == 0:
                 _log(f"could not write checkpoint {self.path} ({exc}); training goes on, the previous checkpoint "

@@ -56,7 +56,7 @@ def cmd_data(a) -> int:
     try:
         out = prepare_dataset(a.name, a.data_dir, a.mirror or (), download=not a.no_download,
                               cifar10_source=a.cifar10_source)
-    except DataError as exc:
+    except (DataError, OSError) as exc:     # OSError: a full disk (DiskFullError names the file), ...
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(out)

@@ -99,7 +99,7 @@ import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from isometry.io import atomic_path, write_text  # noqa: E402
+from isometry.io import DiskFullError, atomic_path, is_disk_full, save_torch, write_text  # noqa: E402
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -363,7 +363,15 @@ def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), downlo
     """
     out = dataset_path(name, data_dir)
     raw_dir = out.parent / "raw"
-    raw_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".probe")
+        probe.close()
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(out.parent) from exc
+        raise DataError(f"cannot write {out.parent}: {exc.strerror or exc} (choose a writable --data-dir, "
+                        "config key 'data.dir')") from exc
     problems: list[str] = []
     if name in ("mnist", "fashion_mnist"):
         d = _idx_dataset(name, raw_dir, mirrors, download, problems)
@@ -384,8 +392,7 @@ def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), downlo
     for p in problems:
         _log(f"note: {p}")
     d["name"] = name
-    with atomic_path(out) as tmp:
-        torch.save(d, tmp)
+    save_torch(d, out)
     summary = {
         "name": name, "variant": d["variant"], "source": d["source"],
         "train_shape": list(d["train_x"].shape), "test_shape": list(d["test_x"].shape),
