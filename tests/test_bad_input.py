@@ -343,3 +343,134 @@ def test_outputs_honour_the_umask(tmp_path):
     for name in ("r.csv", "c.txt", "t.pt"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
     assert stat.S_IMODE((tmp_path / "private.txt").stat().st_mode) == 0o600
+
+
+# ------------------------------------------------------------------------------------------------ kill -9 and locks
+def _alive(pid: int) -> bool:
+    from isometry.process import _stat
+
+    return _stat(pid) is not None
+
+
+def _wait_for(pred, timeout: float) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+_CHILD = ("import os, sys, time; from isometry.process import die_with_parent; ok = die_with_parent(interval=0.1); "
+          "open(sys.argv[1], 'w').write(f'{os.getpid()} {ok}'); time.sleep(60)")
+
+
+def test_training_process_dies_with_a_killed_snakemake(tmp_path):
+    """Issue 20 item 13: kill -9 of Snakemake left `python -m isometry experiment` training (Snakemake -> bash ->
+    python; the job shell survives the kill, so the kernel's parent-death signal alone is not enough)."""
+    import shlex
+
+    pidfile = tmp_path / "child.pid"
+    (tmp_path / "child.py").write_text(_CHILD)
+    inner = f"{shlex.quote(sys.executable)} {shlex.quote(str(tmp_path / 'child.py'))} {shlex.quote(str(pidfile))}"
+    (tmp_path / "fake_snakemake.py").write_text(
+        f"import subprocess, time\nsubprocess.Popen(['bash', '-c', {inner + '; echo shell-survives'!r}])\n"
+        "time.sleep(60)\n")
+    fake_snakemake = f"exec -a snakemake {shlex.quote(sys.executable)} {shlex.quote(str(tmp_path / 'fake_snakemake.py'))}"
+    sm = subprocess.Popen(["bash", "-c", fake_snakemake], env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30), "child did not start"
+        pid, ok = pidfile.read_text().split()
+        pid = int(pid)
+        assert ok == "True"
+        sm.kill()                                                    # kill -9 of "Snakemake" only
+        assert _wait_for(lambda: not _alive(pid), 5), "the training process outlived Snakemake"
+    finally:
+        sm.kill()
+        sm.wait()
+        with contextlib.suppress(Exception):
+            os.kill(int(pidfile.read_text().split()[0]), 9)
+
+
+def test_without_snakemake_the_process_is_left_alone(tmp_path):
+    """`nohup python -m isometry experiment ...` (no Snakemake above it) must not be tied to its shell."""
+    pidfile = tmp_path / "child.pid"
+    r = subprocess.run([sys.executable, "-c", _CHILD.replace("time.sleep(60)", "pass"), str(pidfile)],
+                       env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60)
+    assert r.returncode == 0 and pidfile.read_text().split()[1] == "False"
+
+
+def test_second_process_never_deletes_a_locked_checkpoint_directory(tmp_path, monkeypatch):
+    """Issue 20 item 13 (race): a second run that found the directory locked before the first had saved anything
+    removed it ('nothing computed yet') -- under the first run's feet."""
+    import threading
+
+    out = tmp_path / "o.csv"
+    ckdir = Path(f"{out}.ckpt")
+    entered, release, errors = threading.Event(), threading.Event(), []
+
+    def first():
+        try:
+            with checkpoint.experiment_checkpoints(out, "x.y", {"a": 1}, every=0) as s:
+                entered.set()
+                release.wait(30)
+                (s.dir / "0000-k.pt").write_bytes(b"x")                 # a checkpoint appears after the race
+                write_csv(pd.DataFrame({"a": [1]}), out)
+        except BaseException as exc:                                   # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    try:
+        assert entered.wait(30)
+        monkeypatch.setenv(checkpoint.ENV_LOCK_WAIT, "0.3")
+        for params in ({"a": 1}, {"a": 2}):                              # same run, and another configuration
+            with pytest.raises(OSError, match=r"checkpoint directory .*o\.csv\.ckpt is in use by process "
+                                              rf"{os.getpid()} "):
+                with checkpoint.experiment_checkpoints(out, "x.y", params):
+                    pass
+            assert (ckdir / "experiment.json").is_file() and (ckdir / ".lock").is_file()
+    finally:
+        release.set()
+        t.join(30)
+    assert not errors and out.exists() and not ckdir.exists()
+
+
+def test_stale_lock_of_a_dead_process_is_taken(tmp_path, capsys):
+    """A lock file left by a process killed with -9 (its pid recorded in it) does not block the rerun."""
+    d = tmp_path / "o.csv.ckpt"
+    code = ("import sys, time; from isometry import checkpoint\n"
+            "with checkpoint.directory_lock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(60)")
+    p = subprocess.Popen([sys.executable, "-c", code, str(d)], stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert p.stdout.readline().strip() == "locked"
+    assert json.loads((d / ".lock").read_text())["pid"] == p.pid
+    p.kill()
+    p.wait()
+    with checkpoint.directory_lock(d, wait=0):                       # no waiting, no error
+        assert json.loads((d / ".lock").read_text())["pid"] == os.getpid()
+
+
+def test_real_snakemake_kill_9_stops_its_job(tmp_path):
+    """The same through a real Snakemake (Snakemake -> bash -c 'set -euo pipefail; python ...' -> python)."""
+    (tmp_path / "child.py").write_text(_CHILD)
+    (tmp_path / "Snakefile").write_text(
+        "rule a:\n    output: 'a.txt'\n"
+        f"    shell: '{sys.executable} child.py child.pid > job.log 2>&1; touch {{output}}'\n")
+    sm = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path), "-s",
+                           str(tmp_path / "Snakefile")], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    pidfile = tmp_path / "child.pid"
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text(), 60), "job did not start"
+        pid = int(pidfile.read_text().split()[0])
+        sm.kill()
+        sm.wait()
+        assert _wait_for(lambda: not _alive(pid), 5), "the job outlived kill -9 of Snakemake"
+        assert "the Snakemake that started this job" in (tmp_path / "job.log").read_text()
+    finally:
+        sm.kill()
+        with contextlib.suppress(Exception):
+            os.kill(int(pidfile.read_text().split()[0]), 9)

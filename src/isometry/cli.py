@@ -83,6 +83,9 @@ def cmd_run(kind: str, a) -> int:
         return 0
     from isometry.checkpoint import experiment_checkpoints
     from isometry.config import ConfigError
+    from isometry.process import die_with_parent
+
+    die_with_parent()                      # a Snakemake job: stop when Snakemake is killed (even by kill -9)
 
     ckpt = output.parent / f"{output.name}.ckpt"
     try:
