@@ -474,3 +474,94 @@ def test_real_snakemake_kill_9_stops_its_job(tmp_path):
         sm.kill()
         with contextlib.suppress(Exception):
             os.kill(int(pidfile.read_text().split()[0]), 9)
+
+
+# ------------------------------------------------------------------------------------------------ converted datasets
+def _converted(data_dir: Path, n_train=64, n_test=32) -> Path:
+    """A small dataset converted the way `python -m isometry data` writes one (.pt + .json with its md5)."""
+    from isometry.data import save_converted
+
+    g = torch.Generator().manual_seed(0)
+    d = {"train_x": torch.randint(0, 256, (n_train, 1, 8, 8), dtype=torch.uint8, generator=g),
+         "train_y": torch.randint(0, 10, (n_train,), generator=g),
+         "test_x": torch.randint(0, 256, (n_test, 1, 8, 8), dtype=torch.uint8, generator=g),
+         "test_y": torch.randint(0, 10, (n_test,), generator=g),
+         "name": "mnist", "variant": "official", "source": "test", "classes": [str(i) for i in range(10)]}
+    return save_converted(d, data_dir / "mnist" / "mnist.pt")
+
+
+def _tamper_in_place(path: Path, edit) -> None:
+    """Rewrite ``path`` in place (same inode) with ``edit(dict)`` applied, and put its mtime back."""
+    import io
+
+    st = path.stat()
+    d = torch.load(path, weights_only=True)
+    edit(d)
+    buf = io.BytesIO()
+    torch.save(d, buf)
+    with open(path, "r+b") as fh:
+        fh.write(buf.getvalue())
+        fh.truncate()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_dataset_modified_in_place_is_detected(tmp_path, monkeypatch, capsys):
+    """Issue 20 item 2: pixels and labels changed in place (mtime kept) trained silently, CSV said 'mnist (official)'."""
+    from isometry.data import DatasetCorruptError, load_dataset
+
+    monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
+    pt = _converted(tmp_path / "data")
+    assert load_dataset("mnist", tmp_path / "data").label == "mnist (official)"     # verified, and remembered
+
+    def edit(d):
+        d["train_x"][:10] = 255 - d["train_x"][:10]
+        d["train_y"][:10] = (d["train_y"][:10] + 1) % 10
+
+    _tamper_in_place(pt, edit)
+    with pytest.raises(DatasetCorruptError) as e:
+        load_dataset("mnist", tmp_path / "data")
+    msg = str(e.value)
+    assert msg.startswith(f"{pt}: checksum mismatch, md5 ") and f"recorded in {pt.with_suffix('.json')}" in msg
+    assert f"rebuild it with `python -m isometry data mnist --data-dir {tmp_path / 'data'}`" in msg
+
+    p = {"steps": 5, "batch_size": 8, "data_dir": str(tmp_path / "data"), "device": "cpu",
+         "grid": {"depth": 1, "width": 4}}
+    rc, err = _main(capsys, "experiment", "sweep.mlp", "--params", json.dumps(p), "--output", tmp_path / "o.csv")
+    assert rc == 1 and f"error: sweep.mlp: {pt}: checksum mismatch" in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_truncated_or_malformed_dataset_names_the_file(tmp_path, monkeypatch):
+    """Issue 20 item 2: a truncated .pt gave 'failed finding central directory' without the file name; labels
+    outside the class range gave 'IndexError: Target 7 is out of bounds' during training."""
+    from isometry.data import DatasetCorruptError, load_dataset, save_converted
+
+    monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
+    pt = _converted(tmp_path / "a")
+    pt.with_suffix(".json").unlink()                                # no checksum to compare with
+    pt.write_bytes(pt.read_bytes()[: pt.stat().st_size // 2])
+    with pytest.raises(DatasetCorruptError, match=rf"^{pt}: unreadable \(.*\); rebuild it with"):
+        load_dataset("mnist", tmp_path / "a")
+
+    pt = _converted(tmp_path / "b")
+    d = torch.load(pt, weights_only=True)
+    d["classes"] = d["classes"][:5]                                 # 5 classes, labels up to 9: a bad conversion
+    save_converted(d, pt)
+    with pytest.raises(DatasetCorruptError, match=r"train labels outside 0\.\.4 \(found 0\.\.9\)"):
+        load_dataset("mnist", tmp_path / "b")
+
+
+def test_dataset_verification_is_cheap_after_the_first_load(tmp_path, monkeypatch):
+    """The md5 is computed once per file (then a stat): later loads, in this process or another, do not hash."""
+    import isometry.data as data
+
+    monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
+    _converted(tmp_path / "data")
+    calls = []
+    real = data.md5sum
+    monkeypatch.setattr(data, "md5sum", lambda p, *a: calls.append(p) or real(p, *a))
+    data.load_dataset("mnist", tmp_path / "data")
+    data._verified.clear()                                          # a new process: only the on-disk stamp is left
+    data.load_dataset("mnist", tmp_path / "data")
+    assert len(calls) == 1

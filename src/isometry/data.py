@@ -73,20 +73,122 @@ class Dataset:
         return (x.to(dtype) / 255.0 - mean) / std
 
 
-def load_dataset(name: str, data_dir: str | Path = "data") -> Dataset:
-    """Load a converted dataset (made by the ``data`` rule / ``python -m isometry data``)."""
+def load_dataset(name: str, data_dir: str | Path = "data", verify: bool = True) -> Dataset:
+    """Load a converted dataset (made by the ``data`` rule / ``python -m isometry data``).
+
+    ``verify`` (default): the file's md5 must equal the one recorded in ``<name>.json`` at conversion time (see
+    ``verify_converted``: hashed once, then remembered by size, mtime, ctime and inode, so a later load costs a
+    ``stat``), and its contents must be well formed (uint8 images, int64 labels in ``0..classes-1``, matching
+    lengths). A modified, truncated or corrupted file raises ``DatasetCorruptError`` naming the file and how to
+    rebuild it.
+    """
     path = dataset_path(name, data_dir)
     if not path.exists():
         raise FileNotFoundError(
             f"{path} does not exist: build it first with `snakemake {path}` or `python -m isometry data {name}`")
-    d = torch.load(path, weights_only=True)
+    if verify:
+        verify_converted(path, name)
+    try:
+        d = torch.load(path, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - truncated zip ("failed finding central directory"), bad pickle, ...
+        raise DatasetCorruptError(f"{path}: unreadable ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+                                  f"{_rebuild_hint(path, name)}") from exc
+    _check_contents(d, path, name)
     return Dataset(d["name"], d["variant"], d["train_x"], d["train_y"], d["test_x"], d["test_y"], d.get("source", ""))
+
+
+class DatasetCorruptError(RuntimeError, OSError):
+    """A converted dataset file is modified, truncated or malformed (an ``OSError`` too, so that the CLI reports it
+    as one error line)."""
+
+
+def _rebuild_hint(path: Path, name: str) -> str:
+    return (f"rebuild it with `python -m isometry data {name} --data-dir {path.parent.parent}` (or delete it and "
+            f"rerun `snakemake {path}`)")
+
+
+def _check_contents(d, path: Path, name: str) -> None:
+    def bad(why):
+        raise DatasetCorruptError(f"{path}: {why} (corrupt or not a converted {name} file); "
+                                  f"{_rebuild_hint(path, name)}")
+
+    if not isinstance(d, dict):
+        bad("not a dict of tensors")
+    missing = [k for k in ("train_x", "train_y", "test_x", "test_y", "name", "variant") if k not in d]
+    if missing:
+        bad(f"missing entries {missing}")
+    n_classes = len(d.get("classes") or ()) or 10
+    for split in ("train", "test"):
+        x, y = d[f"{split}_x"], d[f"{split}_y"]
+        if not (isinstance(x, torch.Tensor) and x.dtype == torch.uint8 and x.dim() == 4):
+            bad(f"{split}_x is not a uint8 (N, C, H, W) tensor")
+        if not (isinstance(y, torch.Tensor) and y.dtype == torch.int64 and y.dim() == 1):
+            bad(f"{split}_y is not an int64 (N,) tensor")
+        if len(x) != len(y) or len(y) == 0:
+            bad(f"{len(x)} {split} images but {len(y)} labels")
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= n_classes:
+            bad(f"{split} labels outside 0..{n_classes - 1} (found {lo}..{hi})")
+
+
+_verified: dict = {}
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("ISOMETRY_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isometry"
+
+
+def verify_converted(path: str | Path, name: str | None = None) -> None:
+    """Check ``path`` against the md5 recorded in its ``.json`` summary; raise ``DatasetCorruptError`` if it differs.
+
+    Cheap after the first time: a successful check is remembered, in this process and in
+    ``$ISOMETRY_CACHE_DIR`` (default ``~/.cache/isometry/verified/``), under the file's (real path, device, inode,
+    size, mtime, ctime). Any write to the file changes its ctime (which cannot be set back, unlike the mtime), so a
+    file modified in place is hashed again. A file with no ``.json`` (hand-made test data) cannot be checked: a
+    note says so once.
+    """
+    path = Path(path)
+    name = name or path.stem
+    summary = path.with_suffix(".json")
+    st = path.stat()
+    key = [str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    if tuple(key) in _verified:
+        return
+    try:
+        want = json.loads(summary.read_text()).get("md5")
+    except FileNotFoundError:
+        want = None
+    except (OSError, ValueError) as exc:
+        raise DatasetCorruptError(f"{summary}: unreadable summary ({exc}); {_rebuild_hint(path, name)}") from exc
+    if not want:
+        _log(f"note: {path} has no recorded md5 ({summary} missing); its contents cannot be verified")
+        _verified[tuple(key)] = True
+        return
+    stamp = _cache_dir() / "verified" / (hashlib.sha1(key[0].encode()).hexdigest() + ".json")
+    try:
+        if json.loads(stamp.read_text()) == {"key": key, "md5": want}:
+            _verified[tuple(key)] = True
+            return
+    except (OSError, ValueError):
+        pass
+    got = md5sum(path)
+    if got != want:
+        raise DatasetCorruptError(
+            f"{path}: checksum mismatch, md5 {got} != {want} recorded in {summary} at conversion: the file was "
+            f"modified or corrupted; {_rebuild_hint(path, name)}")
+    _verified[tuple(key)] = True
+    with contextlib.suppress(OSError):
+        write_text(json.dumps({"key": key, "md5": want}), stamp)
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # Fetching and conversion
 # --------------------------------------------------------------------------------------------------------------------
 
+import contextlib  # noqa: E402
 import gzip  # noqa: E402
 import hashlib  # noqa: E402
 import io as _io  # noqa: E402
@@ -392,9 +494,16 @@ def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), downlo
     for p in problems:
         _log(f"note: {p}")
     d["name"] = name
+    return save_converted(d, out)
+
+
+def save_converted(d: dict, out: str | Path) -> Path:
+    """Write a converted dataset ``d`` to ``out`` and its ``.json`` summary (shapes, label counts, md5: what
+    ``load_dataset`` verifies the file against)."""
+    out = Path(out)
     save_torch(d, out)
     summary = {
-        "name": name, "variant": d["variant"], "source": d["source"],
+        "name": d["name"], "variant": d["variant"], "source": d.get("source", ""),
         "train_shape": list(d["train_x"].shape), "test_shape": list(d["test_x"].shape),
         "train_label_counts": torch.bincount(d["train_y"]).tolist(),
         "test_label_counts": torch.bincount(d["test_y"]).tolist(),
