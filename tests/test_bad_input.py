@@ -565,3 +565,158 @@ def test_dataset_verification_is_cheap_after_the_first_load(tmp_path, monkeypatc
     data._verified.clear()                                          # a new process: only the on-disk stamp is left
     data.load_dataset("mnist", tmp_path / "data")
     assert len(calls) == 1
+
+
+def test_incomplete_or_corrupt_cifar_image_folder_is_not_used(tmp_path, monkeypatch, capsys):
+    """Issue 20 item 3: a folder missing 1,000 images converted (exit 0) into 49,000 training images; a truncated
+    .jpg failed with 'OSError: Truncated File Read' without naming the file."""
+    import numpy as np
+
+    import isometry.data as D
+    from test_data import _make_image_folder
+
+    monkeypatch.setattr(D, "CIFAR10_JPEG_PER_CLASS", {"train": 3, "test": 2})   # the real copy: 5,000 / 1,000
+    folder = tmp_path / "mirror" / "cifar-10-jpeg"
+    _make_image_folder(folder, np.random.default_rng(0), per_class=(3, 2))
+    (folder / "train" / "cat" / "0001.jpg").unlink()
+    argv = ["data", "cifar10", "--mirror", tmp_path / "mirror", "--no-download", "--cifar10-source", "jpeg",
+            "--data-dir", tmp_path / "data"]
+    rc, err = _main(capsys, *argv)
+    assert rc == 1, err
+    assert (f"jpeg image folder {folder}: incomplete copy of CIFAR-10 (train/cat: 2 images, expected 3) (not used)"
+            in err)
+    assert not (tmp_path / "data" / "cifar10" / "cifar10.pt").exists()
+
+    (folder / "train" / "cat" / "0001.jpg").write_bytes((folder / "train" / "cat" / "0000.jpg").read_bytes())
+    bad = folder / "test" / "ship" / "0001.jpg"
+    bad.write_bytes(bad.read_bytes()[:200])                          # truncated JPEG
+    rc, err = _main(capsys, *argv)
+    assert rc == 1, err
+    assert f"{bad}: cannot decode this image (OSError: " in err and "corrupt or truncated file" in err
+    assert "Traceback" not in err and not (tmp_path / "data" / "cifar10" / "cifar10.pt").exists()
+
+
+# ------------------------------------------------------------------------------------------------ config hardening
+def _tiny() -> dict:
+    return copy.deepcopy(load_yaml(REPO / "tests/configs/tiny.yaml"))
+
+
+def test_reference_depth_not_swept_is_rejected(tmp_path):
+    """Issue 20 item 4: reference_depth 7 with depths [2, 4] compared t(4)/t(4) = 1, and 'orthogonal learning time
+    is depth-independent' passed."""
+    for ref, needle in ((7, "config key 'saxe2014.depth_sweep.reference_depth': 7 is not one of the values of "
+                            "'saxe2014.depth_sweep.depths' (2, 4): the learning-time checks compare"),
+                        (4, "config key 'saxe2014.depth_sweep.reference_depth': 4 must be less than the maximum of "
+                            "'saxe2014.depth_sweep.depths' (4): at the deepest depth itself the ratio")):
+        cfg = _tiny()
+        cfg["saxe2014"]["depth_sweep"]["reference_depth"] = ref
+        with pytest.raises(ConfigError) as e:
+            validate_config(cfg)
+        assert needle in str(e.value)
+    cfg = _tiny()
+    cfg["saxe2014"]["depth_sweep"]["curves_depth"] = 3
+    with pytest.raises(ConfigError, match=r"'saxe2014.depth_sweep.curves_depth': 3 is not one of the values"):
+        validate_config(cfg)
+    cfg = _tiny()
+    cfg["sussillo2014"]["optimal_gain"]["stat_gains"] = {"min": 2.0, "max": 0.8, "num": 5}
+    with pytest.raises(ConfigError, match=r"'sussillo2014.optimal_gain.stat_gains.max': 0.8 must be greater than "
+                                          r"'sussillo2014.optimal_gain.stat_gains.min' \(2.0\)"):
+        validate_config(cfg)
+
+
+def test_cross_key_constraints_are_extensible():
+    from isometry.config import CONSTRAINTS, Compare, OneOf, check_constraints
+
+    cfg = {"s": {"depths": [1, 2], "show": {"a": 2, "b": 5}, "lst": [1, 3]}}
+    assert check_constraints(cfg, [OneOf("s.show.*", "s.depths", "drawn depth")]) == [
+        "config key 's.show.b': 5 is not one of the values of 's.depths' (1, 2): drawn depth"]
+    assert check_constraints(cfg, [OneOf("s.lst", "s.depths")]) == [
+        "config key 's.lst[1]': 3 is not one of the values of 's.depths' (1, 2)"]
+    assert check_constraints(cfg, [Compare("s.show.a", ">=", "s.depths", "max")]) == []
+    assert check_constraints({"s": {"enabled": False, "x": 9, "d": [1]}}, [OneOf("s.x", "s.d")]) == []
+    assert check_constraints(cfg, [OneOf("nope.x", "s.depths")]) == []          # absent keys: nothing to check
+    assert all(hasattr(c, "violations") for c in CONSTRAINTS)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_rejected(value):
+    """Issue 20 item 6: `lr_in: [.nan]` validated, and every run was then recorded as diverged."""
+    cfg = _tiny()
+    cfg["sussillo2014"]["gain_sweep"]["lr_in"] = [value]
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg)
+    assert (f"config key 'sussillo2014.gain_sweep.lr_in[0]': {value!r} is not a finite number (NaN and infinities "
+            "are not accepted anywhere in the configuration)") in str(e.value)
+
+
+def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
+    """Issue 20 item 7: '1e-3' is not of type 'number'; nested --config overrides were always text; a duplicate
+    YAML key silently kept the last value."""
+    from snakemake.cli import parse_config
+
+    from isometry.config import load_config_file
+
+    text = (REPO / "tests/configs/tiny.yaml").read_text()
+    text = text.replace("lr: 0.01, lr_depth_scaling", "lr: 1e-2, lr_depth_scaling")
+    text = text.replace("critical: {sigma_w2: 1.05, sigma_b2: 2.01e-5}", "critical: {sigma_w2: 1.05, sigma_b2: 2.01E-5}")
+    text = text.replace("grad_clip: 5.0", "grad_clip: 5.0e0")
+    (tmp_path / "num.yaml").write_text(text)
+    cfg = validate_config(load_config_file(tmp_path / "num.yaml"))
+    assert cfg["xiao2018"]["train"]["lr"] == 0.01 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
+    assert cfg["sussillo2014"]["recipe"]["grad_clip"] == 5.0
+
+    # what Snakemake delivers for `--config sussillo2014='{walks: {width: 8}, gain_sweep: {lr_in: [1e-3]}}'`
+    over = parse_config(["sussillo2014={walks: {width: 8, n_show: 0}, gain_sweep: {lr_in: [1e-3], gains: [1, 2]}}",
+                         "xiao2018={train: {lr_max: null, shared_data_order: false}, model: {checkpoint: 2}}"])
+    assert over["sussillo2014"]["walks"]["width"] == "8"                    # Snakemake: text
+    cfg = _tiny()
+    from isometry.config import deep_update
+
+    cfg = validate_config(deep_update(cfg, over))
+    assert cfg["sussillo2014"]["walks"] == {"width": 8, "depth": 16, "n_walks": 32, "n_show": 0}
+    assert cfg["sussillo2014"]["gain_sweep"]["lr_in"] == [0.001] and cfg["sussillo2014"]["gain_sweep"]["gains"] == [1, 2]
+    assert cfg["xiao2018"]["train"]["lr_max"] is None and cfg["xiao2018"]["train"]["shared_data_order"] is False
+    assert cfg["xiao2018"]["model"]["checkpoint"] == 2
+    cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {width: wide}}"]))
+    with pytest.raises(ConfigError, match=r"'sussillo2014.walks.width': 'wide' is not a number \(write it unquoted"):
+        validate_config(cfg)
+
+    (tmp_path / "dup.yaml").write_text("scale: test\ndata:\n  dir: data\n  download: false\n  dir: other\n")
+    rc, err = _main(capsys, "validate-config", tmp_path / "dup.yaml")
+    assert rc == 2
+    assert f"error: {tmp_path}/dup.yaml, line 5, column 3: duplicate key 'dir' (first given on line 3;" in err
+
+
+def test_validate_config_on_a_broken_missing_or_directory_path(tmp_path, capsys):
+    """Issue 20 item 8: validate-config printed a traceback for a YAML syntax error, a missing file, a directory."""
+    from isometry.config import load_config_file
+
+    (tmp_path / "bad.yaml").write_text("scale: test\ndata:\n  dir: data\n   mirrors: [a\n")
+    rc, err = _main(capsys, "validate-config", tmp_path / "bad.yaml")
+    assert rc == 2 and f"error: {tmp_path}/bad.yaml, line 4, column " in err and "not valid YAML" in err
+    assert "Traceback" not in err
+    rc, err = _main(capsys, "validate-config", tmp_path / "nope.yaml")
+    assert rc == 2 and f"error: config file {tmp_path}/nope.yaml: no such file" in err
+    rc, err = _main(capsys, "validate-config", tmp_path)
+    assert rc == 2 and f"error: config file {tmp_path}: is a directory" in err
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="the top level must be a mapping"):
+        load_config_file(tmp_path / "list.yaml")
+    (tmp_path / "tab.yaml").write_text("scale: test\ndata:\n\tdir: data\n")
+    with pytest.raises(ConfigError, match=rf"^{tmp_path}/tab.yaml, line 3, column 1: not valid YAML: .*tabs"):
+        load_config_file(tmp_path / "tab.yaml")
+
+
+def test_user_init_scheme_in_a_structural_section_says_where_they_work():
+    """Issue 20 item 14: the README's 'module:function' example works only where a section takes any scheme."""
+    cfg = _tiny()
+    cfg["saxe2014"]["nonlinear_gain"]["inits"] = ["gaussian", "mypkg.inits:scaled_uniform"]
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg)
+    assert ("config key 'saxe2014.nonlinear_gain.inits[1]': 'mypkg.inits:scaled_uniform' is not one of gaussian, "
+            "orthogonal (user init schemes 'module.path:function' are accepted where a section takes any init "
+            "scheme (xiao2018 and extras)") in str(e.value)
+    cfg = _tiny()
+    cfg["xiao2018"]["trainability_heatmap"]["inits"] = ["gaussian", "isometry.init.dense:gaussian_"]
+    cfg["extras"]["cnn"]["init"] = "isometry.init.dense:orthogonal_"
+    validate_config(cfg)

@@ -376,23 +376,39 @@ def _cifar_from_batches(root: Path, source: str) -> dict:
     return out
 
 
+#: images per class in the complete JPEG copy (SOURCES.md: train 0000-4999, test 0000-0999 per class)
+CIFAR10_JPEG_PER_CLASS = {"train": 5000, "test": 1000}
+
+
 def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
     """The lossy JPEG image-folder copy: ``train/<class>/*.jpg`` and ``test/<class>/*.jpg``, as a folder or inside
     the ``cifar-10-jpeg.tar.gz`` archive of SOURCES.md (md5-checked before it is read).
 
+    A copy is used only if it is complete: ``CIFAR10_JPEG_PER_CLASS`` images (5,000 train / 1,000 test) in every
+    class of both splits, each decoding as a 32x32 image. An incomplete copy or an undecodable file is reported
+    (naming the class and split, or the file) and the copy is not used; the next source is tried.
+
     Files are read in class order and numeric file order, then put in a fixed pseudo-random order (seed 0) so that
     a prefix subset holds every class. The official order cannot be recovered from the folder alone.
     """
-    from PIL import Image
+    n_problems = len(problems)
+    for source, load in _jpeg_candidates(mirrors, problems):
+        n_problems = -1
+        try:
+            entries = load()
+            return _jpeg_convert(source, entries)
+        except DataError as exc:
+            problems.append(f"{exc} (not used)")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            problems.append(f"{source}: unreadable ({exc}) (not used)")
+    if n_problems == len(problems):        # no candidate at all (nor a bad archive)
+        problems.append("no CIFAR-10 JPEG image folder (train/<class>/*.jpg) or cifar-10-jpeg.tar.gz in any mirror")
+    return None
 
-    def decode(blob: bytes) -> np.ndarray:
-        img = Image.open(_io.BytesIO(blob)).convert("RGB")
-        if img.size != (32, 32):
-            raise DataError(f"image of size {img.size}, expected 32x32")
-        return np.asarray(img, dtype=np.uint8)
 
-    entries: dict[str, list[tuple[int, int, bytes]]] = {"train": [], "test": []}
-    source = None
+def _jpeg_candidates(mirrors, problems):
+    """(source description, loader) for every JPEG copy in the mirrors, in order; a loader returns
+    ``{split: [(class, index, name, bytes)]}``."""
     for m in mirrors or ():
         m = Path(m).expanduser()
         for sub in ("",) + _MIRROR_SUBDIRS["cifar10"]:
@@ -402,38 +418,52 @@ def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
                 if got != CIFAR10_JPEG_ARCHIVE[1]:
                     problems.append(f"{archive}: checksum error, md5 {got} != expected {CIFAR10_JPEG_ARCHIVE[1]} "
                                     "(corrupt or truncated archive; not used)")
-                    continue
-                try:
-                    with tarfile.open(archive, "r:gz") as tar:
-                        for member in tar:
-                            _add_jpeg(entries, member.name, lambda mem=member: tar.extractfile(mem).read())
-                except (tarfile.TarError, OSError, EOFError) as exc:
-                    problems.append(f"{archive}: unreadable archive ({exc})")
-                    entries = {"train": [], "test": []}
-                    continue
-                source = f"jpeg archive {archive} (md5 ok)"
-                break
+                else:
+                    def from_tar(archive=archive):
+                        entries = {"train": [], "test": []}
+                        with tarfile.open(archive, "r:gz") as tar:
+                            for member in tar:
+                                _add_jpeg(entries, member.name, f"{archive}:{member.name}",
+                                          lambda mem=member: tar.extractfile(mem).read())
+                        return entries
+                    yield f"jpeg archive {archive} (md5 ok)", from_tar
             for folder in (m / sub / "cifar-10-jpeg", m / sub):
                 if (folder / "train").is_dir() and (folder / "test").is_dir():
-                    for p in sorted(folder.glob("*/*/*.jpg")):
-                        _add_jpeg(entries, str(p.relative_to(folder)), p.read_bytes)
-                    if entries["train"]:
-                        source = f"jpeg image folder {folder}"
-                        break
-            if source:
-                break
-        if source:
-            break
-    if source is None:
-        problems.append("no CIFAR-10 JPEG image folder (train/<class>/*.jpg) or cifar-10-jpeg.tar.gz in any mirror")
-        return None
+                    def from_folder(folder=folder):
+                        entries = {"train": [], "test": []}
+                        for p in sorted(folder.glob("*/*/*.jpg")):
+                            _add_jpeg(entries, str(p.relative_to(folder)), str(p), p.read_bytes)
+                        return entries
+                    yield f"jpeg image folder {folder}", from_folder
+                    break
+
+
+def _jpeg_convert(source: str, entries: dict) -> dict:
+    from PIL import Image
+
+    def decode(name: str, blob: bytes) -> np.ndarray:
+        try:
+            img = Image.open(_io.BytesIO(blob)).convert("RGB")
+        except Exception as exc:  # noqa: BLE001 - PIL: OSError (truncated), UnidentifiedImageError, ...
+            raise DataError(f"{name}: cannot decode this image ({type(exc).__name__}: {exc}); corrupt or truncated "
+                            f"file in {source}") from exc
+        if img.size != (32, 32):
+            raise DataError(f"{name}: image of size {img.size}, expected 32x32 (in {source})")
+        return np.asarray(img, dtype=np.uint8)
+
+    short = []
+    for split, want in CIFAR10_JPEG_PER_CLASS.items():
+        counts = np.bincount([c for c, *_ in entries[split]], minlength=len(CIFAR10_CLASSES))
+        short += [f"{split}/{cls}: {n} images, expected {want}" for cls, n in zip(CIFAR10_CLASSES, counts)
+                  if n != want]
+    if short:
+        raise DataError(f"{source}: incomplete copy of CIFAR-10 ({'; '.join(short[:5])}"
+                        + (f"; and {len(short) - 5} more" if len(short) > 5 else "") + ")")
     out = {}
     for split in ("train", "test"):
-        items = sorted(entries[split], key=lambda t: (t[0], t[1]))
-        if not items:
-            raise DataError(f"{source}: no {split} images found")
-        x = np.stack([decode(blob) for _, _, blob in items])
-        y = np.array([c for c, _, _ in items], dtype=np.int64)
+        items = sorted(entries[split], key=lambda t: (t[0], t[1], t[2]))
+        x = np.stack([decode(name, blob) for _, _, name, blob in items])
+        y = np.array([c for c, *_ in items], dtype=np.int64)
         perm = np.random.default_rng(0).permutation(len(y))
         out[f"{split}_x"] = torch.from_numpy(x[perm]).permute(0, 3, 1, 2).contiguous()
         out[f"{split}_y"] = torch.from_numpy(y[perm])
@@ -441,18 +471,16 @@ def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
     return out
 
 
-def _add_jpeg(entries, relname: str, read) -> None:
+def _add_jpeg(entries, relname: str, name: str, read) -> None:
     parts = Path(relname).parts
     if len(parts) < 3 or not parts[-1].endswith(".jpg"):
         return
     split, cls, fname = parts[-3], parts[-2], parts[-1]
     if split not in entries or cls not in CIFAR10_CLASSES:
         return
-    try:
-        index = int(Path(fname).stem)
-    except ValueError:
-        index = hash(fname)
-    entries[split].append((CIFAR10_CLASSES.index(cls), index, read()))
+    stem = Path(fname).stem
+    index = int(stem) if stem.isdigit() else 1 << 62     # non-numeric names after the numbered ones, by name
+    entries[split].append((CIFAR10_CLASSES.index(cls), index, name, read()))
 
 
 def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), download: bool = True,
