@@ -720,3 +720,48 @@ def test_user_init_scheme_in_a_structural_section_says_where_they_work():
     cfg["xiao2018"]["trainability_heatmap"]["inits"] = ["gaussian", "isometry.init.dense:gaussian_"]
     cfg["extras"]["cnn"]["init"] = "isometry.init.dense:orthogonal_"
     validate_config(cfg)
+
+
+# ------------------------------------------------------------------------------------------------ advise
+@pytest.mark.parametrize("argv, needle", [
+    (["--sigma-w2", "-2"], "error: --sigma-w2 must be a finite number > 0, got -2.0"),
+    (["--sigma-w2", "nan"], "error: --sigma-w2 must be a finite number > 0, got nan"),
+    (["--sigma-w2", "0"], "error: --sigma-w2 must be a finite number > 0, got 0.0"),
+    (["--bias-variance", "inf"], "error: --bias-variance must be a finite number >= 0, got inf"),
+    (["--bias-variance", "-1"], "error: --bias-variance must be a finite number >= 0, got -1.0"),
+    (["--width", "1"], "error: --width must be >= 2, got 1"),
+    (["--depth", "0"], "error: --depth must be >= 1, got 0"),
+])
+def test_advise_rejects_nonsense(capsys, argv, needle):
+    """Issue 20 item 9 / issue 19 item 6: sigma_w^2 = -2 or NaN exited 0 (printing chi_1 = -2)."""
+    base = {"--nonlinearity": "tanh", "--depth": "10", "--width": "64"}
+    for k, v in zip(argv[::2], argv[1::2]):
+        base[k] = v
+    rc, err = _main(capsys, "advise", *[x for kv in base.items() for x in kv])
+    assert rc == 2 and needle in err, err
+
+
+def test_advise_finite_width_caveat_and_one_prescription():
+    """Issue 20 item 9: width 4 tanh gave infinite-width numbers with 'Warnings: none'; tanh at depth 1000 mixed the
+    critical sigma_w^2 with a random-walk gain that mean field calls chaotic, without saying which it follows."""
+    from isometry import advisor
+    from isometry.theory import meanfield as mf
+
+    rep = advisor.advise("tanh", 3, 4)
+    assert any(w.startswith("finite width: every number above is an infinite-width limit") for w in rep["warnings"])
+    assert "Warnings: none" not in advisor.format_report(rep)
+    assert not any(w.startswith("finite width") for w in advisor.advise("tanh", 10, 256)["warnings"])
+
+    rep = advisor.advise("tanh", 1000, 256)
+    r, w = rep["recommended"], rep["random_walk"]
+    assert r["sigma_w2"] == pytest.approx(float(mf.critical_sigma_w2("tanh", 2e-5)))
+    assert r["follows"].startswith("the mean-field critical point chi_1 = 1")
+    assert w["chi_1_at_gain_star"] == pytest.approx(float(mf.chi_1("tanh", w["sigma_w2_star"], 2e-5)))
+    assert w["chi_1_at_gain_star"] > 1 and w["phase_at_gain_star"] == "chaotic"
+    assert "This advice follows the mean-field critical point" in w["vs_mean_field"]
+    assert not any("removes the drift" in x for x in rep["warnings"])           # no second, conflicting advice
+    text = advisor.format_report(rep)
+    assert "random walk vs mean field: g* = 1.06" in text and "chaotic at infinite" in text
+    relu = advisor.advise("relu", 50, 64)
+    alt = [a for a in relu["alternatives"] if a["scheme"] == "random_walk"]
+    assert alt and alt[0]["why"].startswith("Gaussian weights only")
