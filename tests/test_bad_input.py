@@ -765,3 +765,16 @@ def test_advise_finite_width_caveat_and_one_prescription():
     relu = advisor.advise("relu", 50, 64)
     alt = [a for a in relu["alternatives"] if a["scheme"] == "random_walk"]
     assert alt and alt[0]["why"].startswith("Gaussian weights only")
+
+
+def test_json_config_duplicates_and_nan(tmp_path):
+    from isometry.config import load_config_file
+
+    (tmp_path / "c.json").write_text('{"scale": "test", "data": {"dir": "a", "dir": "b"}}')
+    with pytest.raises(ConfigError, match=r"c.json: duplicate key 'dir' \(JSON would silently keep the last one\)"):
+        load_config_file(tmp_path / "c.json")
+    (tmp_path / "n.json").write_text('{"max_ensemble": NaN}')
+    with pytest.raises(ConfigError, match="NaN is not a finite number"):
+        load_config_file(tmp_path / "n.json")
+    (tmp_path / "ok.json").write_text('{"scale": "test", "max_ensemble": 4}')
+    assert load_config_file(tmp_path / "ok.json") == {"scale": "test", "max_ensemble": 4}

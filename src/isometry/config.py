@@ -99,6 +99,26 @@ def parse_yaml(text: str, name: str = "<string>"):
         raise ConfigError(f"{name}: not valid YAML: {exc}") from None
 
 
+def _parse_json(text: str, name: str):
+    """A JSON config (duplicate keys are errors here too); None when the text is not JSON (then it is read as
+    YAML)."""
+    def pairs(items):
+        out = {}
+        for k, v in items:
+            if k in out:
+                raise ConfigError(f"{name}: duplicate key {k!r} (JSON would silently keep the last one)")
+            out[k] = v
+        return out
+
+    def constant(c):
+        raise ConfigError(f"{name}: {c} is not a finite number (NaN and infinities are not accepted)")
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    except json.JSONDecodeError:
+        return None
+
+
 def load_yaml(path: str | Path) -> dict:
     with open(path) as fh:
         return parse_yaml(fh.read(), str(path)) or {}
@@ -123,7 +143,9 @@ def load_config_file(path: str | Path) -> dict:
         raise ConfigError(f"config file {p}: not a text file ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"config file {p}: cannot read it ({exc.strerror or exc})") from None
-    cfg = parse_yaml(text, str(p))
+    cfg = _parse_json(text, str(p)) if text.lstrip().startswith("{") else None   # JSON first, as Snakemake does
+    if cfg is None:
+        cfg = parse_yaml(text, str(p))
     if cfg is None:
         return {}
     if not isinstance(cfg, dict):
