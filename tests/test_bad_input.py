@@ -378,7 +378,8 @@ def test_training_process_dies_with_a_killed_snakemake(tmp_path):
     (tmp_path / "fake_snakemake.py").write_text(
         f"import subprocess, time\nsubprocess.Popen(['bash', '-c', {inner + '; echo shell-survives'!r}])\n"
         "time.sleep(60)\n")
-    fake_snakemake = f"exec -a snakemake {shlex.quote(sys.executable)} {shlex.quote(str(tmp_path / 'fake_snakemake.py'))}"
+    script = shlex.quote(str(tmp_path / "fake_snakemake.py"))
+    fake_snakemake = f"exec -a snakemake {shlex.quote(sys.executable)} {script}"
     sm = subprocess.Popen(["bash", "-c", fake_snakemake], env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     try:
         assert _wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30), "child did not start"
@@ -507,7 +508,8 @@ def _tamper_in_place(path: Path, edit) -> None:
 
 
 def test_dataset_modified_in_place_is_detected(tmp_path, monkeypatch, capsys):
-    """Issue 20 item 2: pixels and labels changed in place (mtime kept) trained silently, CSV said 'mnist (official)'."""
+    """Issue 20 item 2: pixels and labels changed in place (mtime kept) trained silently; the CSV said
+    'mnist (official)'."""
     from isometry.data import DatasetCorruptError, load_dataset
 
     monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
@@ -658,7 +660,8 @@ def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
 
     text = (REPO / "tests/configs/tiny.yaml").read_text()
     text = text.replace("lr: 0.01, lr_depth_scaling", "lr: 1e-2, lr_depth_scaling")
-    text = text.replace("critical: {sigma_w2: 1.05, sigma_b2: 2.01e-5}", "critical: {sigma_w2: 1.05, sigma_b2: 2.01E-5}")
+    text = text.replace("critical: {sigma_w2: 1.05, sigma_b2: 2.01e-5}",
+                        "critical: {sigma_w2: 1.05, sigma_b2: 2.01E-5}")
     text = text.replace("grad_clip: 5.0", "grad_clip: 5.0e0")
     (tmp_path / "num.yaml").write_text(text)
     cfg = validate_config(load_config_file(tmp_path / "num.yaml"))
@@ -674,7 +677,8 @@ def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
 
     cfg = validate_config(deep_update(cfg, over))
     assert cfg["sussillo2014"]["walks"] == {"width": 8, "depth": 16, "n_walks": 32, "n_show": 0}
-    assert cfg["sussillo2014"]["gain_sweep"]["lr_in"] == [0.001] and cfg["sussillo2014"]["gain_sweep"]["gains"] == [1, 2]
+    gs = cfg["sussillo2014"]["gain_sweep"]
+    assert gs["lr_in"] == [0.001] and gs["gains"] == [1, 2]
     assert cfg["xiao2018"]["train"]["lr_max"] is None and cfg["xiao2018"]["train"]["shared_data_order"] is False
     assert cfg["xiao2018"]["model"]["checkpoint"] == 2
     cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {width: wide}}"]))

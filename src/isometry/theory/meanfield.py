@@ -22,9 +22,9 @@ decayed to 1e-20) weighted by the N(0, q) density once it is wider; a fixed Gaus
 101 x 101 nodes) lost 1e-3 at q* ~ 8 and 0.9% of the critical sigma_w2 at q* = 16. Two-dimensional expectations use
 u1 = a zeta + s xi1, u2 = a zeta + s xi2 (a^2 = q c, s^2 = q (1 - c), zeta, xi iid N(0,1), c >= 0), so that
 E[f(u1) f(u2)] = E_zeta[J(a zeta)^2] with the 1-D smoothing J(m) = E_xi[f(m + s xi)]: two nested 1-D rules of the same
-kind. Closed forms wherever they exist: linear and ReLU (arc-cosine kernel) completely, erf (phi(h) = erf(sqrt(pi)/2 h)) completely,
-hard-tanh in 1-D (chi_1 = sigma_w2 erf(1/sqrt(2 q*))) and semi-analytically in 2-D (inner Gaussian integral in closed
-form, outer by Gauss-Legendre split at the kinks).
+kind. Closed forms wherever they exist: linear and ReLU (arc-cosine kernel) completely, erf (phi(h) =
+erf(sqrt(pi)/2 h)) completely, hard-tanh in 1-D (chi_1 = sigma_w2 erf(1/sqrt(2 q*))) and semi-analytically in 2-D
+(inner Gaussian integral in closed form, outer by Gauss-Legendre split at the kinks).
 
 q* is the fixed point reached by iterating the length map from q = 1.  For the bounded nonlinearities the map is
 concave and increasing, so the iteration is accelerated by safeguarded Newton steps (taken only where the map's
