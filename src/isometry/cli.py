@@ -64,7 +64,7 @@ def cmd_data(a) -> int:
     try:
         out = prepare_dataset(a.name, a.data_dir, a.mirror or (), download=not a.no_download,
                               cifar10_source=a.cifar10_source)
-    except DataError as exc:
+    except (DataError, OSError) as exc:     # OSError: a full disk (DiskFullError names the file), ...
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(out)
@@ -131,6 +131,9 @@ def cmd_run(kind: str, a) -> int:
         return 0
     from isometry.checkpoint import experiment_checkpoints
     from isometry.config import ConfigError
+    from isometry.process import die_with_parent
+
+    die_with_parent()                      # a Snakemake job: stop when Snakemake is killed (even by kill -9)
 
     try:
         exp = P.load_pipeline(paper).experiment(name)
