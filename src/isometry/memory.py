@@ -1,4 +1,10 @@
-"""Peak host memory of a block of PyTorch work on the CPU (the CUDA counterpart is torch.cuda.max_memory_allocated).
+"""Memory: the activation budget deep models size their checkpointing by, and the CPU peak-memory tracker.
+
+``activation_budget(device)``: bytes a model may keep for backward. ``ISOMETRY_ACTIVATION_BUDGET_GB`` if set; else
+half the free memory of a CUDA device, or a quarter of the host's available memory (``MemAvailable`` in
+/proc/meminfo; 4 GB where that cannot be read): the CPU is usually shared by several jobs.
+
+Peak host memory of a block of PyTorch work on the CPU (the CUDA counterpart is torch.cuda.max_memory_allocated):
 
 ``MallocPeak`` samples glibc's ``mallinfo2`` (bytes in use by malloc, all arenas, plus mmapped blocks) before and
 after every aten op; ``peak - base`` is the peak extra memory of the block. Used by the deep-CNN memory test and
@@ -9,8 +15,31 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 
 from torch.utils._python_dispatch import TorchDispatchMode
+
+
+def activation_budget(device=None) -> int:
+    """Bytes of activations a model may store for backward on ``device`` (see the module docstring)."""
+    env = os.environ.get("ISOMETRY_ACTIVATION_BUDGET_GB")
+    if env:
+        return int(float(env) * 1e9)
+    import torch
+
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(0.5 * free)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(0.25 * int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    return 4 * 10**9
+
 
 _FIELDS = ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")
 
