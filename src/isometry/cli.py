@@ -1,8 +1,8 @@
 """``python -m isometry …``: the commands the Snakemake rules call (rules stay thin; all logic lives here).
 
     python -m isometry data NAME [--data-dir data] [--mirror DIR ...] [--no-download] [--cifar10-source auto]
-    python -m isometry experiment PAPER.NAME --params JSON --output CSV [--input CSV ...]
-    python -m isometry figure PAPER.NAME --params JSON --output PNG --input CSV [...]
+    python -m isometry experiment PAPER.NAME --params JSON --output CSV [--input CSV ...] [--threads N --jobs M]
+    python -m isometry figure PAPER.NAME --params JSON --output PNG --input CSV [...] [--threads N --jobs M]
     python -m isometry checks PAPER --params JSON --output CSV --input CSV [...]
     python -m isometry merge-checks --output results/checks.csv --input CSV [...]
     python -m isometry validate-config FILE
@@ -37,15 +37,14 @@ def _lookup(table_name: str, dotted: str):
     return table[name]
 
 
-def _setup_runtime(params: dict, needs_device: bool = True) -> None:
-    """Threads, and the device: ``auto`` becomes a leased GPU (one per concurrent job) or ``cpu``."""
-    from isometry.devices import resolve_device
+def _setup_runtime(params: dict, needs_device: bool = True, threads: int | None = None,
+                   jobs: int | None = None) -> None:
+    """Threads (``--threads``, else the config's ``threads``, else 1; 0 = PyTorch's default; a warning when
+    threads x ``--jobs`` exceeds the cores: ``devices.set_threads``), and the device: ``auto`` becomes a leased GPU
+    (one per concurrent job) or ``cpu``."""
+    from isometry.devices import resolve_device, set_threads
 
-    threads = int(params.get("threads", 0) or 0)
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads if threads is not None else params.get("threads", 1), jobs=jobs)
     if needs_device and "device" in params:
         params["device"] = resolve_device(params["device"])
 
@@ -78,7 +77,7 @@ def cmd_run(kind: str, a) -> int:
     inputs, output = [Path(p) for p in a.input], Path(a.output)
     fn = _lookup({"experiment": "EXPERIMENTS", "figure": "FIGURES"}[kind], a.target)
     if kind == "figure":
-        _setup_runtime(params, needs_device=False)
+        _setup_runtime(params, needs_device=False, threads=a.threads, jobs=a.jobs)
         fn(params=params, inputs=inputs, output=output)
         return 0
     from isometry.checkpoint import experiment_checkpoints
@@ -87,7 +86,7 @@ def cmd_run(kind: str, a) -> int:
     ckpt = output.parent / f"{output.name}.ckpt"
     try:
         with experiment_checkpoints(output, a.target, params, inputs, every=params.get("checkpoint_every")):
-            _setup_runtime(params, needs_device=True)
+            _setup_runtime(params, needs_device=True, threads=a.threads, jobs=a.jobs)
             fn(params=params, inputs=inputs, output=output)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -156,6 +155,11 @@ def main(argv=None) -> int:
         e.add_argument("--params", default="{}")
         e.add_argument("--input", action="append", default=[])
         e.add_argument("--output", required=True)
+        e.add_argument("--threads", type=int, default=None,
+                       help="torch CPU threads (default: the config's threads, else 1; 0: PyTorch's default)")
+        e.add_argument("--jobs", type=int, default=None,
+                       help="jobs running at once on this machine, for the oversubscription warning "
+                            "(default $ISOMETRY_CONCURRENT_JOBS or 1)")
 
     c = sub.add_parser("checks", help="compute a paper's rows of results/checks.csv")
     c.add_argument("paper")
