@@ -82,6 +82,7 @@ class BatchedOptimizer:
 
         # -- per-member hyper-parameters: host floats per member (fused kernels) and (E, 1) columns (RMSProp) --
         self.lr = self._column(lr)                       # (E, 1) on the device
+        self._lr_list = self._floats(lr)                 # the same on the host (no device sync in step)
         for name, v in zip(_HP, (momentum, alpha, beta1, beta2, eps, rms_momentum)):
             vals = self._floats(v)
             setattr(self, f"_{name}_list", vals)
@@ -120,7 +121,7 @@ class BatchedOptimizer:
         # member e's rows of every parameter / state block, made once (the per-member kernel calls use them)
         self._rows = {k: [v.unbind(0) for v in views] for k, views in self._views.items()}
         hp = [getattr(self, f"_{n}_list") for n in _HP]
-        self._uniform = self.lr.unique().numel() == 1 and all(len(set(v)) == 1 for v in hp) and not self._member_mult
+        self._uniform = all(len(set(v)) == 1 for v in [self._lr_list, *hp]) and not self._member_mult
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def _column(self, v) -> Tensor:
@@ -209,7 +210,7 @@ class BatchedOptimizer:
         if self.kind == "rmsprop":
             return self._step_rmsprop(grads, lr_factor, sl)
         if self._uniform and scalar_factor and not self._any_frozen and self.grad_clip is None:
-            lr = float(self.lr[0, 0]) * float(lr_factor)
+            lr = self._lr_list[0] * float(lr_factor)
             for idx in self._groups:
                 self._fused([self._views["flat"][i][sl] for i in idx], [grads[i] for i in idx],
                             {k: [v[i][sl] for i in idx] for k, v in self._views.items() if k != "flat"},
