@@ -123,6 +123,8 @@ def _step_grads_and_peak(checkpoint, impl="auto"):
             saved.append(t.numel() * t.element_size())
         return t
 
+    F.cross_entropy(model(x).flatten(0, 1), y.repeat(2)).backward()     # warm-up: lazy imports and inits
+    model.zero_grad(set_to_none=True)
     try:
         with MallocPeak() as mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             loss = F.cross_entropy(model(x).flatten(0, 1), y.repeat(2))

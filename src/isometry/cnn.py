@@ -15,12 +15,13 @@ needs no groups at all (weight (E*C, C_in, k, k)); a per-member input (E, B, C_i
 
 Deep networks (depth 1,000-10,000):
 
-* ``impl``: how the ``depth`` stride-1 layers run. ``"stack"`` (the default on the CPU): the whole stack is ONE
-  autograd node with a hand-written backward (``isometry.convstack``: per layer an im2col row gather with
-  precomputed circular indices and one ``baddbmm`` over all members, activations channels-last, buffers allocated
-  once), 1.3-3x faster than ``"conv"`` per training step on one CPU core for 16-32 channels; tanh, relu,
-  hard_tanh, linear. ``"conv"``: per layer ``F.pad`` + grouped ``F.conv2d`` (oneDNN / cuDNN), with the options
-  below. ``"auto"`` (default) picks by measurement: ``EnsembleCNN.resolved_impl``.
+* ``impl``: how the ``depth`` stride-1 layers run. ``"stack"``: the whole stack is ONE autograd node with a
+  hand-written backward (``isometry.convstack``: per layer an im2col row gather with precomputed circular indices and
+  one ``baddbmm`` over all members, activations channels-last, buffers allocated once); tanh, relu, hard_tanh,
+  linear. ``"conv"``: per layer ``F.pad`` + grouped ``F.conv2d`` (oneDNN / cuDNN), with the options below.
+  ``"auto"`` (default) picks by measurement (``EnsembleCNN.resolved_impl``): on one CPU core the stack is 1.2-3x
+  faster per training step for the deep narrow nets here (L = 1,000, C = 16, 4x4 maps, batch 32: 5.3x the old
+  checkpointed conv path, ``bench/deep_cnn.py``); CUDA keeps cuDNN.
 * ``checkpoint="auto"`` (default) stores every activation when they fit in ``isometry.memory.activation_budget``
   (a share of the free memory; ``ISOMETRY_ACTIVATION_BUDGET_GB`` overrides) and checkpoints in segments of
   ceil(sqrt(depth)) layers otherwise; ``checkpoint=k`` recomputes activations in segments of k layers (stored
@@ -253,17 +254,21 @@ class EnsembleCNN(nn.Module):
 
     def resolved_impl(self, batch: int, hw: tuple[int, int], device=None) -> str:
         """"stack" or "conv": what ``impl="auto"`` means for a batch of ``batch`` maps of size ``hw`` on ``device``
-        (default: the model's). Measured on one CPU core (bench/deep_cnn.py ``--grid``): the stack is 1.3-2.9x
-        faster per training step for C >= 16 and for tiny layers, the grouped conv up to 1.7x faster for C = 8 on
-        7x7 maps with E = 4; CUDA keeps cuDNN (not measured yet: bench/gpu_check.sh compares both)."""
+        (default: the model's). CPU: "stack" when one layer's forward over the ensemble is at most 64 MFLOP and
+        C >= 16 or the layer is small (E*B*H*W*C <= 16384). Measured, one core, batch 32, conv/stack step time
+        (``bench/deep_cnn.py --grid``): E=1: 1.3-3.1x for C in {8, 16, 32} on 4x4 and 7x7 maps; E=4: C=16 and
+        C=32 on 4x4 1.4-2.0x, C=16 7x7 1.2x, C=8 4x4 1.15x, but C=8 7x7 0.66x and C=32 7x7 (115 MFLOP) 0.92x.
+        CUDA keeps cuDNN ("conv"; bench/gpu_check.sh measures both)."""
         if self.impl != "auto":
             return self.impl
         dev = torch.device(device) if device is not None else self.hidden_weight.device
         if self.nonlinearity not in STACK_NONLINEARITIES or self.channels_last or self.compile_blocks \
                 or dev.type != "cpu":
             return "conv"
-        tiny = self.E * batch * hw[0] * hw[1] * self.channels <= 8192
-        return "stack" if self.channels >= 16 or tiny else "conv"
+        C, k2 = self.channels, self.kernel_size ** 2
+        acts = self.E * batch * hw[0] * hw[1] * C
+        flops = 2 * k2 * acts * C
+        return "stack" if flops <= 64e6 and (C >= 16 or acts <= 16384) else "conv"
 
     def segment_length(self, batch: int, hw: tuple[int, int], element_size: int = 4, impl: str | None = None) -> int:
         """Checkpoint segment length for a batch of ``batch`` (0: store every layer). ``checkpoint="auto"``: 0 when
