@@ -11,7 +11,7 @@ momentum 0.9 at one learning rate (the peers that cannot do per-member rates wou
            what an expert writes in 30 lines
   engine   ``isometry.engine.update`` on an ``EnsembleMLP`` with the engine's optimizer (one call per step, exactly
            what ``engine.train`` runs between its log steps: data gather, forward, per-member loss, divergence mask,
-           backward, update; members in groups where ``engine.member_chunk`` says so)
+           backward, update)
 
 plus one more pair, engine with per-member learning rates (a real sweep: the per-member optimizer path) vs engine.
 After each pair both sides have taken the same steps: their weights must agree (printed: max |difference|).
@@ -41,7 +41,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, interleave, machine, median, sync, write_json  # noqa: E402
 
-from isometry.engine import _mark_diverged, cross_entropy, member_chunk, update  # noqa: E402
+from isometry.engine import _mark_diverged, cross_entropy, update  # noqa: E402
 from isometry.models import EnsembleMLP  # noqa: E402
 from isometry.optim import make_optimizer  # noqa: E402
 from isometry.spec import Member  # noqa: E402
@@ -155,14 +155,13 @@ def make_engine(S: Setup, per_member_lr: bool = False):
     members = [Member(f"m{e}", lr=lrs[e], optimizer="momentum", momentum=MOMENTUM, seed=e) for e in range(S.E)]
     opt = make_optimizer(list(model.parameters()), members)
     diverged_at = torch.full((S.E,), -1, dtype=torch.long, device=S.device)
-    chunk = member_chunk(model, S.device)                         # as engine.train: groups for big layers
     state = {"s": 0}
 
     def step():
         x, y = S.batch_at(state["s"])
         state["s"] += 1
         s = state["s"]
-        update(model, opt, x, y, cross_entropy, chunk=chunk,
+        update(model, opt, x, y, cross_entropy,
                on_objective=lambda o: _mark_diverged(opt, diverged_at, ~torch.isfinite(o), s))
     step.weights = lambda: [w.detach() for w in model.weights]
     return step

@@ -217,26 +217,3 @@ def test_sweep_grouping_deterministic(ds):
     assert {j.job_id for j in jobs} <= {j.job_id for j in more}
     df = run_job(jobs[0], ds, steps=2, batch_size=16, device="cpu", progress=False)
     assert set(df.run_id) == set(jobs[0].run_ids) and "gain_label" in df.columns
-
-
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "rmsprop", "adam"])
-@pytest.mark.parametrize("clip", [None, 0.5])
-def test_training_in_member_groups_equals_all_at_once(ds, monkeypatch, optimizer, clip):
-    """engine.update in groups of members (what member_chunk picks for big layers) gives the same rows as all
-    members at once: a diverging member, clipping and a per-epoch schedule included."""
-    import isometry.engine as engine
-    members = members_for(optimizer) + [Member("bad", init="gaussian", sigma_w2=1.0, lr=1e30, optimizer=optimizer,
-                                               seed=99)]
-    kw = dict(steps=8, batch_size=16, log_at=range(9), device="cpu", progress=False, grad_clip=clip,
-              lr_schedule=exponential_decay(0.9, per="epoch"))
-    mk = lambda: EnsembleMLP(4, IN_SHAPE, K, depth=3, width=12, nonlinearity="relu")  # noqa: E731
-    assert engine.member_chunk(mk(), "cpu") is None
-    whole = train(mk(), members, ds, **kw)
-    monkeypatch.setattr(engine, "CHUNK_FROM_BYTES", 0)
-    monkeypatch.setattr(engine, "CHUNK_BYTES", 2 * 12 * 16 * 4)             # groups of 2 members
-    assert engine.member_chunk(mk(), "cpu") == 2
-    grouped = train(mk(), members, ds, **kw)
-    cols = ["train_loss", "test_loss", "train_acc"]
-    np.testing.assert_allclose(grouped[cols].to_numpy(), whole[cols].to_numpy(), rtol=1e-6, atol=1e-7)
-    assert (grouped.diverged == whole.diverged).all()
-    assert whole[whole.run_id == "bad"].diverged.any()

@@ -43,10 +43,8 @@ Decisions (DESIGN.md asks that they be written down):
   ``torch.use_deterministic_algorithms(True)`` plus ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` and TF32 off would make a
   GPU rerun repeat itself on the same GPU model, at a cost in speed; it still would not equal the CPU result.
 * **Speed.** One update (``update``) is forward, per-member objective, backward of the active members' sum and
-  the optimizer's fused step (optim.py): no per-member Python, no host sync. Models that can run on a slice of their
-  members (``model.member_slices = True``, e.g. EnsembleMLP) are trained in groups of ``member_chunk`` members
-  when the ensemble's layers are too big for the cache (measured: bench/sweep_throughput.py); the numbers are the
-  same (members never interact), only the order of the work changes.
+  the optimizer's fused step (optim.py): no per-member Python, no host sync. (Training big ensembles in groups of
+  members, for cache locality, was measured and dropped: 0.85-0.99x of all at once at widths 256-400 on one core.)
 * **Custom initial weights.** ``init_hook(model, members)`` runs after ``reset_parameters`` (and after the move to
   the device) and before the optimizer is built; or initialize the model yourself and pass ``reset=False``.
 """
@@ -183,72 +181,28 @@ def evaluate(model, x: Tensor, y: Tensor, loss_fn, batch_size: int, autocast) ->
 
 
 # ---------------------------------------------------------------------------------------------------- one update
-#: group members when the ensemble's typical weight matrix exceeds this; size a group's largest one to CHUNK_BYTES
-CHUNK_FROM_BYTES, CHUNK_BYTES = 4 * 2 ** 20, 8 * 2 ** 20
-
-
-def member_chunk(model, device) -> int | None:
-    """Members per group for ``update`` (None: all at once): CPU only, models with ``member_slices``. Groups are
-    used when the ensemble's median weight matrix exceeds ``CHUNK_FROM_BYTES`` (4 MiB), and sized so that a group's
-    largest per-member parameter takes at most ``CHUNK_BYTES`` (8 MiB). Measured (E=32, batch 32, momentum, one
-    core, CPU time, all at once / grouped): width 128 at depth 2, 10, 50 (2 MiB hidden layers) 0.8-0.97x, so not
-    grouped; width 256 depth 10 and 50 1.12x and 1.23x, width 400 depth 10 1.22x, width 800 1.3x."""
-    if torch.device(device).type != "cpu" or not getattr(model, "member_slices", False):
-        return None
-    E = model.E
-    sizes = [p[0].numel() * p.element_size() for p in model.parameters()]
-    weights = sorted(n for n, p in zip(sizes, model.parameters()) if p.dim() >= 3) or sorted(sizes)
-    if E * weights[len(weights) // 2] <= CHUNK_FROM_BYTES:
-        return None
-    chunk = max(1, CHUNK_BYTES // max(sizes))
-    return None if chunk >= E else int(chunk)
-
-
 def _no_autocast():
     return torch.autocast("cpu", enabled=False)
 
 
 def update(model, opt, x: Tensor, y: Tensor, loss_fn, *, lr_factor=1.0, regularizer: Callable | None = None,
-           autocast: Callable = _no_autocast, on_objective: Callable | None = None, chunk: int | None = None) -> Tensor:
+           autocast: Callable = _no_autocast, on_objective: Callable | None = None) -> Tensor:
     """One training step of every member; returns the per-member objective (E,) (detached).
 
     forward -> objective = loss (+ ``regularizer(model)``) -> ``on_objective(objective)`` (``train`` freezes the
     diverging members there, before their update) -> backward of the active members' sum -> ``opt.step``.
-    ``chunk``: members per group (``member_chunk``; needs ``model.member_slices`` and no regularizer): forward,
-    backward and update one group at a time, on leaf views of the group's rows of every parameter.
     """
-    E = opt.E
-    if not chunk or chunk >= E or regularizer is not None:
-        with autocast():
-            out = model(x)
-        objective = loss_fn(out, y)
-        if regularizer is not None:
-            objective = objective + regularizer(model)
-        if on_objective is not None:
-            on_objective(objective)
-        opt.zero_grad()
-        torch.where(opt.active.view(-1), objective, 0.0).sum().backward()
-        opt.step(lr_factor)
-        return objective.detach()
-    from torch.func import functional_call
-    names, params = zip(*model.named_parameters())
-    per_member_x = x.dim() == len(model.input_shape) + 2
-    objective = torch.zeros(E, device=x.device)
+    with autocast():
+        out = model(x)
+    objective = loss_fn(out, y)
+    if regularizer is not None:
+        objective = objective + regularizer(model)
+    if on_objective is not None:
+        on_objective(objective)
     opt.zero_grad()
-    for e0 in range(0, E, chunk):
-        sl = slice(e0, min(e0 + chunk, E))
-        leaves = [p[sl].detach().requires_grad_() for p in params]
-        with autocast():
-            out = functional_call(model, dict(zip(names, leaves)), (x[sl] if per_member_x else x,))
-        obj = loss_fn(out, y[sl] if y.dim() == 2 else y)
-        if on_objective is not None:
-            full = torch.zeros(E, dtype=obj.dtype, device=obj.device)
-            full[sl] = obj.detach()
-            on_objective(full)
-        torch.where(opt.active.view(-1)[sl], obj, 0.0).sum().backward()
-        opt.step(lr_factor, members=sl, grads=[v.grad for v in leaves], advance=e0 == 0)
-        objective[sl] = obj.detach()
-    return objective
+    torch.where(opt.active.view(-1), objective, 0.0).sum().backward()
+    opt.step(lr_factor)
+    return objective.detach()
 
 
 # ---------------------------------------------------------------------------------------------------------- train
@@ -303,7 +257,6 @@ def train(model, members: Sequence[Member], dataset: Dataset, *, steps: int, bat
         params = dict(model.named_parameters())
         mults = {params[k]: v for k, v in mults.items()}
     opt = make_optimizer(list(model.parameters()), members, lr_multipliers=mults, grad_clip=grad_clip)
-    chunk = member_chunk(model, device) if regularizer is None else None
 
     # -- data: standardized once, kept on the device ------------------------------------------------------------
     X, Y = dataset.standardize(dataset.train_x).to(device), dataset.train_y.to(device)
@@ -403,7 +356,7 @@ def train(model, members: Sequence[Member], dataset: Dataset, *, steps: int, bat
             y = Y.index_select(0, idx.reshape(-1)).view(idx.shape)
             factor = 1.0 if lr_schedule is None else lr_schedule(step - 1, order.epoch)
             update(model, opt, x, y, loss_fn, lr_factor=factor, regularizer=regularizer, autocast=autocast,
-                   chunk=chunk, on_objective=lambda o, s=step: _mark_diverged(opt, diverged_at, ~torch.isfinite(o), s))
+                   on_objective=lambda o, s=step: _mark_diverged(opt, diverged_at, ~torch.isfinite(o), s))
             if callback is not None:
                 callback(step, model, opt)
             if step in log_set:

@@ -42,11 +42,8 @@ class EnsembleMLP(nn.Module):
     Internally activations are (E, features, B) (see forward); CReLU concatenates along the feature dimension.
 
     Parameters are ``weights.{l}`` (E, out, in) and, unless ``bias=False``, ``biases.{l}`` (E, out),
-    l = 0..depth (the last one is the readout). ``member_slices``: forward also runs on the rows e0:e1 of every
-    parameter (``torch.func.functional_call``), which the engine uses to train big ensembles in groups.
+    l = 0..depth (the last one is the readout).
     """
-
-    member_slices = True
 
     def __init__(self, E: int, input_shape, num_outputs: int, *, depth: int, width: int,
                  nonlinearity: str = "tanh", bias: bool = True, crelu_matched: bool = False,

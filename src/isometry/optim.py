@@ -186,34 +186,19 @@ class BatchedOptimizer:
             return sum(g.float().pow(2).sum(1) for g in self._grads()).sqrt()
 
     @torch.no_grad()
-    def step(self, lr_factor=1.0, *, members: slice | None = None, grads: Sequence[Tensor] | None = None,
-             advance: bool = True):
-        """One update. ``lr_factor``: a schedule's multiplicative factor, float or per-member (E,) tensor.
-
-        ``members``/``grads``: update only the members ``members`` (a slice of the ensemble) with the given
-        gradients (one per parameter, that slice's rows), for training a big ensemble in groups of members;
-        ``advance=False`` for every group after the first of a step (the step count t is per step).
-        """
-        if advance:
-            self.t += 1
-            self._step_t.fill_(float(self.t))
-        sl = members if members is not None else slice(0, self.E)
-        e0, e1, _ = sl.indices(self.E)
-        if grads is None:
-            grads = self._grads()
-            if members is not None:
-                grads = [g[sl] for g in grads]
-        else:
-            grads = [(g if g is not None else torch.zeros(e1 - e0, n, device=self.device)).reshape(e1 - e0, n)
-                     for g, n in zip(grads, self.sizes)]
+    def step(self, lr_factor=1.0):
+        """One update. ``lr_factor``: a schedule's multiplicative factor, float or per-member (E,) tensor."""
+        self.t += 1
+        self._step_t.fill_(float(self.t))
+        grads = self._grads()
         scalar_factor = isinstance(lr_factor, (int, float))
         if self.kind == "rmsprop":
-            return self._step_rmsprop(grads, lr_factor, sl)
+            return self._step_rmsprop(grads, lr_factor)
         if self._uniform and scalar_factor and not self._any_frozen and self.grad_clip is None:
             lr = self._lr_list[0] * float(lr_factor)
             for idx in self._groups:
-                self._fused([self._views["flat"][i][sl] for i in idx], [grads[i] for i in idx],
-                            {k: [v[i][sl] for i in idx] for k, v in self._views.items() if k != "flat"},
+                self._fused([self._views["flat"][i] for i in idx], [grads[i] for i in idx],
+                            {k: [v[i] for i in idx] for k, v in self._views.items() if k != "flat"},
                             lr * self.mult[idx[0]], 0)
             return
         # per member: lr (E,) with the schedule and the multipliers, skip flags, clip scales (all on the device)
@@ -226,18 +211,16 @@ class BatchedOptimizer:
         inv_scale = None
         if self.grad_clip is not None:
             norm = sum(g.pow(2).sum(1, keepdim=True) for g in grads).sqrt()     # frozen rows: skipped anyway
-            clip = self.grad_clip if isinstance(self.grad_clip, float) else self.grad_clip[sl]
-            coef = torch.clamp(clip / (norm + 1e-6), max=1.0)
+            coef = torch.clamp(self.grad_clip / (norm + 1e-6), max=1.0)
             inv_scale = (1.0 / coef).reshape(-1).unbind(0)       # the kernel divides the gradient by it
         grad_rows = [g.unbind(0) for g in grads]
         for idx in self._groups:
             m = self.mult[idx[0]]
             lr_g = (lr * m).unbind(0) if isinstance(m, Tensor) or m != 1.0 else lr.unbind(0)
-            for e in range(e0, e1):
-                self._fused([self._rows["flat"][i][e] for i in idx], [grad_rows[i][e - e0] for i in idx],
+            for e in range(self.E):
+                self._fused([self._rows["flat"][i][e] for i in idx], [grad_rows[i][e] for i in idx],
                             {k: [v[i][e] for i in idx] for k, v in self._rows.items() if k != "flat"},
-                            lr_g[e], e, found_inf=skip[e],
-                            grad_scale=None if inv_scale is None else inv_scale[e - e0])
+                            lr_g[e], e, found_inf=skip[e], grad_scale=None if inv_scale is None else inv_scale[e])
 
     def _fused(self, params, grads, state, lr, e, found_inf=None, grad_scale=None):
         """PyTorch's fused kernel over one list of same-member-hyper-parameter tensors (member e's values)."""
@@ -251,30 +234,26 @@ class BatchedOptimizer:
                                lr=lr, beta1=self._beta1_list[e], beta2=self._beta2_list[e], weight_decay=0.0,
                                eps=self._eps_list[e], amsgrad=False, maximize=False, **kw)
 
-    def _step_rmsprop(self, grads: list[Tensor], lr_factor, sl: slice):
-        """RMSProp: per-parameter element-wise kernels with per-member (E, 1) columns (rows ``sl``)."""
-        active = self.active[sl]
-        lr = self.lr[sl] * active
+    def _step_rmsprop(self, grads: list[Tensor], lr_factor):
+        """RMSProp: per-parameter element-wise kernels with per-member (E, 1) columns."""
+        lr = self.lr * self.active
         if isinstance(lr_factor, (int, float)):
             if lr_factor != 1.0:
                 lr = lr * float(lr_factor)
         else:
-            lr = lr * torch.as_tensor(lr_factor, dtype=torch.float32, device=self.device).reshape(-1, 1)[sl]
+            lr = lr * torch.as_tensor(lr_factor, dtype=torch.float32, device=self.device).reshape(-1, 1)
         if self._any_frozen:
             for g in grads:
-                g.masked_fill_(~active, 0.0)             # frozen members: no gradient (it may be NaN) ...
+                g.masked_fill_(~self.active, 0.0)        # frozen members: no gradient (it may be NaN) ...
         if self.grad_clip is not None:
             norm = sum(g.pow(2).sum(1, keepdim=True) for g in grads).sqrt()
-            clip = self.grad_clip if isinstance(self.grad_clip, float) else self.grad_clip[sl]
-            coef = torch.clamp(clip / (norm + 1e-6), max=1.0)
+            coef = torch.clamp(self.grad_clip / (norm + 1e-6), max=1.0)
             for g in grads:
                 g.mul_(coef)
-        col = lambda v: v[sl] if isinstance(v, Tensor) else v  # noqa: E731
-        a, mu, eps = col(self.alpha), col(self.rms_momentum), col(self.eps)
+        a, mu, eps = self.alpha, self.rms_momentum, self.eps
         for i, (p, g, v) in enumerate(zip(self._views["flat"], grads, self._views["exp_avg_sq"])):
-            p, v = p[sl], v[sl]
             m = self.mult[i]
-            neg_lr = -(lr * m[sl].reshape(-1, 1) if isinstance(m, Tensor) else lr * m)  # ... and no learning rate
+            neg_lr = -(lr * m.reshape(-1, 1) if isinstance(m, Tensor) else lr * m)     # ... and no learning rate
             v.mul_(a)
             if isinstance(a, float):
                 v.addcmul_(g, g, value=1.0 - a)
@@ -282,7 +261,7 @@ class BatchedOptimizer:
                 v.addcmul_(g * g, 1.0 - a)
             avg = v.sqrt().add_(eps)
             if self.buf is not None:
-                b = self._views["buf"][i][sl]
+                b = self._views["buf"][i]
                 b.mul_(mu).addcdiv_(g, avg)
                 p.addcmul_(b, neg_lr)
             else:
