@@ -126,7 +126,8 @@ def plan_depth_decoupled(params):
     out = []
     for nl in p["depths"]:
         for seed in p["seeds"]:
-            spec = {**base, "layers": int(nl), "seed": int(seed)}
+            spec = {**base, "layers": int(nl), "seed": int(seed),
+                    "members": _members("decoupled", int(nl), int(seed), lrs)}
             out.append(Shard(key=f"decoupled-L{nl}-s{seed}", spec=spec, data=(m["dataset"],),
                              cost_s=_cost_s(len(lrs), int(p["width"]), int(nl) - 1, int(p["max_steps"]),
                                             "decoupled"),
@@ -142,10 +143,11 @@ def run_depth_decoupled(spec, ctx):
 
 # -------------------------------------------------------------------------------------------------- Fig. 6A
 def plan_depth_inits(params):
-    """Glorot / orthogonal: one shard per (init, depth, seed); pre-trained: one shard per seed for all depths (the
-    greedy stack is trained once, to the deepest depth, and its prefixes initialize the shallower nets). Each init
-    has its own learning-rate grid (``lrs.<init>``), placed like the paper's range "selected via preliminary
-    experiments to ensure that the optimal learning rate always lay in the interior"."""
+    """One shard per (init, depth, seed): the members are the learning rates (one shared initial network). A
+    pre-trained shard trains its own greedy stack of N_l - 2 layers (the stack is drawn layer by layer from one
+    generator, so a shallower net's stack is the prefix of a deeper one's, and adding a depth adds a shard without
+    renaming the others). Each init has its own learning-rate grid (``lrs.<init>``), placed like the paper's range
+    "selected via preliminary experiments to ensure that the optimal learning rate always lay in the interior"."""
     from isometry.papers.saxe2014.deep_linear import lr_grid
     from isometry.pipeline import Shard
 
@@ -159,21 +161,22 @@ def plan_depth_inits(params):
         base = {"dataset": m["dataset"], "n_examples": int(m["n_examples"]), "threshold": _threshold(m),
                 "width": width, "lrs": lrs, "max_steps": steps}
         for seed in p["seeds"]:
-            if init == "pretrained":
-                depths = [int(d) for d in p["depths"]]
-                spec = {**base, "init": init, "depths": depths, "seed": int(seed), "pretrain": dict(p["pretrain"])}
-                pre = (max(depths) - 2) * int(p["pretrain"]["steps"]) * 5.0 * width * width * \
-                    int(p["pretrain"]["rank"]) * 2 / 6e10      # measured: 28 layers (256, rank 64) in 17.6 s
-                cost = pre + sum(_cost_s(len(lrs), width, d - 1, steps, init) for d in depths)
-                out.append(Shard(key=f"pretrained-s{seed}", spec=spec, data=(m["dataset"],), cost_s=cost,
-                                 mem_mb=_mem_mb(len(lrs), width, max(depths) - 1)))
-                continue
             for nl in p["depths"]:
-                spec = {**base, "init": init, "layers": int(nl), "seed": int(seed)}
-                out.append(Shard(key=f"{init}-L{nl}-s{seed}", spec=spec, data=(m["dataset"],),
-                                 cost_s=_cost_s(len(lrs), width, int(nl) - 1, steps, init),
+                spec = {**base, "init": init, "layers": int(nl), "seed": int(seed),
+                        "members": _members(init, int(nl), int(seed), lrs)}
+                cost = _cost_s(len(lrs), width, int(nl) - 1, steps, init)
+                if init == "pretrained":
+                    spec["pretrain"] = dict(p["pretrain"])
+                    cost += max(int(nl) - 2, 0) * int(p["pretrain"]["steps"]) * 5.0 * width * width * \
+                        int(p["pretrain"]["rank"]) * 2 / 6e10      # measured: 28 layers (256, rank 64) in 17.6 s
+                out.append(Shard(key=f"{init}-L{nl}-s{seed}", spec=spec, data=(m["dataset"],), cost_s=cost,
                                  mem_mb=_mem_mb(len(lrs), width, int(nl) - 1)))
     return out
+
+
+def _members(init: str, layers: int, seed: int, lrs) -> list[dict]:
+    """The members of a search shard (one per learning rate), with the ``run_id`` of their rows in the CSV."""
+    return [{"run_id": f"{init}-L{layers}-s{seed}-lr{e}", "lr": lr} for e, lr in enumerate(lrs)]
 
 
 def run_depth_inits(spec, ctx):
@@ -182,26 +185,23 @@ def run_depth_inits(spec, ctx):
     from isometry.papers.saxe2014.deep_linear import pretrain_stack
 
     corr = _corr(spec, ctx)
-    width = int(spec["width"])
+    width, nl = int(spec["width"]), int(spec["layers"])
     if spec["init"] != "pretrained":
-        return _search(corr, spec["init"], width, int(spec["layers"]) - 1, spec["lrs"], spec["seed"], spec)
+        return _search(corr, spec["init"], width, nl - 1, spec["lrs"], spec["seed"], spec)
     pt = spec["pretrain"]
-    depths = sorted(int(d) for d in spec["depths"])
     g = torch.Generator().manual_seed(int(spec["seed"]) * 1_000_003 + 99)
     t0 = time.perf_counter()
-    stack, errs, iters = pretrain_stack(corr, width, max(depths) - 2, steps=int(pt["steps"]),
+    stack, errs, iters = pretrain_stack(corr, width, max(nl - 2, 0), steps=int(pt["steps"]),
                                         lr_scale=float(pt["lr_scale"]), init_std=float(pt["init_std"]),
                                         rank=int(pt["rank"]), generator=g)
-    _log(f"pretrained {len(stack)} layers x {iters} iterations in {time.perf_counter() - t0:.1f} s; "
-         f"reconstruction errors {errs[0]:.3g} (layer 1) ... {errs[-1]:.3g}")
-    frames = []
-    for nl in depths:
-        df = _search(corr, "pretrained", width, nl - 1, spec["lrs"], spec["seed"], spec, stack=stack)
-        df["pretrain_iterations"] = iters * (nl - 2)
-        df["pretrain_error_first"] = errs[0] if nl > 2 else np.nan
-        df["pretrain_error_mean"] = float(np.mean(errs[: nl - 2])) if nl > 2 else np.nan
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
+    if errs:
+        _log(f"pretrained {len(stack)} layers x {iters} iterations in {time.perf_counter() - t0:.1f} s; "
+             f"reconstruction errors {errs[0]:.3g} (layer 1) ... {errs[-1]:.3g}")
+    df = _search(corr, "pretrained", width, nl - 1, spec["lrs"], spec["seed"], spec, stack=stack)
+    df["pretrain_iterations"] = iters * max(nl - 2, 0)
+    df["pretrain_error_first"] = errs[0] if errs else np.nan
+    df["pretrain_error_mean"] = float(np.mean(errs)) if errs else np.nan
+    return df
 
 
 # -------------------------------------------------------------------------------------------- Fig. 5 right
@@ -218,7 +218,9 @@ def plan_pretraining_curves(params):
     # the search, then the fastest rate rerun for ``steps`` iterations (one member)
     w, n, st = int(p["width"]), int(p["layers"]) - 1, int(p["steps"])
     cost = _cost_s(len(lrs), w, n, st) + (_cost_s(1, w, n, st) - 5.0) * st / EXPECTED_ITERATIONS["gaussian"]
-    return [Shard(key=f"{init}-L{p['layers']}", spec={**spec, "init": init}, data=(m["dataset"],), cost_s=cost,
+    return [Shard(key=f"{init}-L{p['layers']}", data=(m["dataset"],), cost_s=cost,
+                  spec={**spec, "init": init, "members": [{"run_id": f"{init}-lr{e}", "lr": lr}
+                                                          for e, lr in enumerate(lrs)]},
                   mem_mb=_mem_mb(len(lrs), int(p["width"]), int(p["layers"]) - 1))
             for init in ("gaussian", "pretrained")]
 
