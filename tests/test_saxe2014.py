@@ -247,6 +247,8 @@ def test_fig6a_checks_pass_and_fail():
     censored_glorot = _depth_csv({"orthogonal": {d: 25.0 for d in DEPTHS}, "pretrained": {d: 30.0 for d in DEPTHS},
                                   "glorot": {3: 30.0, 10: 60.0, 20: 120.0, 50: 400.0, 100: math.inf}})
     assert _passed(_rows({"depth_inits": censored_glorot}, _tmp()), "depth_inits").iloc[0]   # >= 3000/25
+    shallow = _depth_csv({i: {3: 25.0, 10: 25.0} for i in ("orthogonal", "pretrained", "glorot")})
+    assert not _passed(_rows({"depth_inits": shallow[shallow.layers == 10]}, _tmp()), "depth_inits").iloc[2]
 
 
 def test_fig4_checks_pass_and_fail():

@@ -37,7 +37,7 @@ def _missing(rows, scale, stem, claims):
 
 
 def _g(x) -> str:
-    return "inf" if not math.isfinite(x) else f"{x:.3g}"
+    return ("nan" if math.isnan(x) else "inf") if not math.isfinite(x) else f"{x:.3g}"
 
 
 # --------------------------------------------------------------------------------------------------- Fig. 2
@@ -239,13 +239,13 @@ def _fig6a(df, rows, scale):
     _row(rows, scale, *FIG6A[1][:3], FIG6A[1][3], f"max {_g(worst)} (at N_l = {at}; {len(depths)} depths)", "<= 2",
          math.isfinite(worst) and worst <= 2.0)
     a, c = t("orthogonal", deep), t("orthogonal", ref)
-    r = a / c if math.isfinite(a) and math.isfinite(c) else math.nan
-    _row(rows, scale, *FIG6A[2][:3], FIG6A[2][3], f"{_g(r)} (N_l = {deep} vs {ref})", "<= 2",
-         math.isfinite(r) and r <= 2.0)
+    r = a / c if math.isfinite(a) and math.isfinite(c) and deep > ref else math.nan
+    _row(rows, scale, *FIG6A[2][:3], FIG6A[2][3], f"{_g(r)} (N_l = {deep} vs {ref})" +
+         ("" if deep > ref else ": no depth beyond the reference"), "<= 2", math.isfinite(r) and r <= 2.0)
     a, c = t("glorot", deep), t("glorot", ref)
     r, rel = speedup(c, a, budget)
     _row(rows, scale, *FIG6A[3][:3], FIG6A[3][3], f"{rel} {_g(r)} (N_l = {deep} vs {ref})", ">= 3",
-         speedup_at_least(c, a, budget, 3.0))
+         deep > ref and speedup_at_least(c, a, budget, 3.0))
     k, n = lr_slope(b, "orthogonal", SLOPE_MIN_LAYERS) if len(b) else (math.nan, 0)
     _row(rows, scale, *FIG6A[4][:3], FIG6A[4][3], f"{_g(k)} ({n} depths)", "[-1.25, -0.75]",
          math.isfinite(k) and -1.25 <= k <= -0.75)
