@@ -216,8 +216,8 @@ def test_fourier_modes_experiment_tracks_theory(tmp_path):
 # ---------------------------------------------------------------------------------------- checks on synthetic CSVs
 CCFG = {"min_test_acc": {"mnist": 0.90, "cifar10": 0.30}, "depth_spread": {"mnist": 0.03, "cifar10": 0.05},
         "gaussian_margin": 0.05, "heatmap_trained_acc": 0.5, "heatmap_agreement": 0.8, "orthogonal_min_drop": 0.03,
-        "orthogonal_train_drop": 0.05, "nonuniform_min_gap": 0.02, "fourier_median_rel_err": 0.25,
-        "spectrum_var_rel_err": 0.5}
+        "orthogonal_train_drop": 0.05, "nonuniform_min_gap": 0.02, "fourier_median_rel_err": 0.15,
+        "spectrum_var_rel_err": 0.2, "spectrum_mean_rel_err": 0.05}
 DEPTHS = (8, 24, 80, 300)
 
 
@@ -367,7 +367,9 @@ def test_theory_checks_pass_and_fail():
     mo = pd.DataFrame(dict(row_kind="moments", depth=[8], var_theory=[0.1], var_empirical=[0.11], mean_theory=1.0,
                            mean_empirical=1.0))
     assert C.check_spectrum(mo, CCFG, "test")[0].passed
-    mo["var_empirical"] = 0.2
+    mo["var_empirical"] = 0.13
+    assert not C.check_spectrum(mo, CCFG, "test")[0].passed
+    mo["var_empirical"], mo["mean_empirical"] = 0.1, 1.06
     assert not C.check_spectrum(mo, CCFG, "test")[0].passed
 
 
