@@ -1,11 +1,11 @@
 """``python -m isometry …``: the commands the Snakemake rules call (rules stay thin; all logic lives here).
 
     python -m isometry data NAME [--data-dir data] [--mirror DIR ...] [--no-download] [--cifar10-source auto]
-    python -m isometry experiment PAPER.NAME (--config FILE | --params JSON) --output CSV [--input CSV ...]
+    python -m isometry experiment PAPER.NAME (--config FILE | --params JSON) --output CSV [--input CSV ...] [--threads N --jobs M]
     python -m isometry shard PAPER.SWEEP SHARD_ID --config FILE --output CSV
     python -m isometry aggregate PAPER.SWEEP --config FILE --output CSV
     python -m isometry shards PAPER [SWEEP] [--config FILE] [--members]
-    python -m isometry figure PAPER.NAME (--config FILE | --params JSON) --output PNG --input CSV [...]
+    python -m isometry figure PAPER.NAME (--config FILE | --params JSON) --output PNG --input CSV [...] [--threads N --jobs M]
     python -m isometry checks PAPER (--config FILE | --params JSON) --output CSV --input CSV [...]
     python -m isometry merge-checks --output results/checks.csv --input CSV [...]
     python -m isometry validate-config FILE
@@ -45,15 +45,14 @@ def _lookup(table_name: str, dotted: str):
     return table[name]
 
 
-def _setup_runtime(params: dict, needs_device: bool = True) -> None:
-    """Threads, and the device: ``auto`` becomes a leased GPU (one per concurrent job) or ``cpu``."""
-    from isometry.devices import resolve_device
+def _setup_runtime(params: dict, needs_device: bool = True, threads: int | None = None,
+                   jobs: int | None = None) -> None:
+    """Threads (``--threads``, else the config's ``threads``, else 1; 0 = PyTorch's default; a warning when
+    threads x ``--jobs`` exceeds the cores: ``devices.set_threads``), and the device: ``auto`` becomes a leased GPU
+    (one per concurrent job) or ``cpu``."""
+    from isometry.devices import resolve_device, set_threads
 
-    threads = int(params.get("threads", 0) or 0)
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads if threads is not None else params.get("threads", 1), jobs=jobs)
     if needs_device and "device" in params:
         params["device"] = resolve_device(params["device"])
 
@@ -64,7 +63,7 @@ def cmd_data(a) -> int:
     try:
         out = prepare_dataset(a.name, a.data_dir, a.mirror or (), download=not a.no_download,
                               cifar10_source=a.cifar10_source)
-    except DataError as exc:
+    except (DataError, OSError) as exc:     # OSError: a full disk (DiskFullError names the file), ...
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(out)
@@ -120,7 +119,7 @@ def cmd_run(kind: str, a) -> int:
             fn = P.load_pipeline(paper).figure(name).draw
         except P.PlanError:
             fn = _lookup("FIGURES", a.target)
-        _setup_runtime(params, needs_device=False)
+        _setup_runtime(params, needs_device=False, threads=a.threads, jobs=a.jobs)
         figs = dict.get(params, "figures")            # scoped to this figure's entry, when it has one
         opts = figs.get(name, {}) if isinstance(figs, dict) else {}
         if opts.get("dpi"):
@@ -131,6 +130,9 @@ def cmd_run(kind: str, a) -> int:
         return 0
     from isometry.checkpoint import experiment_checkpoints
     from isometry.config import ConfigError
+    from isometry.process import die_with_parent
+
+    die_with_parent()                      # a Snakemake job: stop when Snakemake is killed (even by kill -9)
 
     try:
         exp = P.load_pipeline(paper).experiment(name)
@@ -139,7 +141,7 @@ def cmd_run(kind: str, a) -> int:
     ckpt = output.parent / f"{output.name}.ckpt"
     try:
         with experiment_checkpoints(output, a.target, params, inputs, every=params.get("checkpoint_every")):
-            _setup_runtime(params, needs_device=True)
+            _setup_runtime(params, needs_device=True, threads=a.threads, jobs=a.jobs)
             if isinstance(exp, P.Sweep):
                 cfg = config if config is not None else P.config_from_params(paper, params)
                 P.run_sweep_inline(P.load_pipeline(paper), name, cfg, output, device=params.get("device", "cpu"),
@@ -151,10 +153,18 @@ def cmd_run(kind: str, a) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:                 # disk full, read-only file system, missing input, ...
-        print(f"error: {a.target}: {exc}" + (f"\nnote: finished work is kept in {ckpt}/; rerun the same command "
-                                              "to resume from it" if ckpt.is_dir() else ""), file=sys.stderr)
+        print(f"error: {a.target}: {exc}" + _resume_note(exc, ckpt), file=sys.stderr)
         return 1
     return 0
+
+
+def _resume_note(exc: OSError, ckpt: Path) -> str:
+    """How to resume, unless the checkpoint directory belongs to another live process (then it is not ours)."""
+    from isometry.checkpoint import CheckpointInUseError
+
+    if isinstance(exc, CheckpointInUseError) or not ckpt.is_dir():
+        return ""
+    return f"\nnote: finished work is kept in {ckpt}/; rerun the same command to resume from it"
 
 
 def _load_config_or_exit(path):
@@ -171,6 +181,9 @@ def cmd_shard(a) -> int:
     from isometry import pipeline as P
     from isometry.checkpoint import experiment_checkpoints
 
+    from isometry.process import die_with_parent
+
+    die_with_parent()                      # a Snakemake job: stop when Snakemake is killed (even by kill -9)
     paper, _, name = a.target.partition(".")
     config = _load_config_or_exit(a.config)
     output = Path(a.output)
@@ -191,9 +204,7 @@ def cmd_shard(a) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: {a.target} {a.shard}: {exc}" + (f"\nnote: finished work is kept in {ckpt}/; rerun the same "
-                                                        "command to resume from it" if ckpt.is_dir() else ""),
-              file=sys.stderr)
+        print(f"error: {a.target} {a.shard}: {exc}" + _resume_note(exc, ckpt), file=sys.stderr)
         return 1
     return 0
 
@@ -337,6 +348,11 @@ def main(argv=None) -> int:
         src.add_argument("--params", default="{}", help="the params as JSON (unscoped)")
         e.add_argument("--input", action="append", default=[])
         e.add_argument("--output", required=True)
+        e.add_argument("--threads", type=int, default=None,
+                       help="torch CPU threads (default: the config's threads, else 1; 0: PyTorch's default)")
+        e.add_argument("--jobs", type=int, default=None,
+                       help="jobs running at once on this machine, for the oversubscription warning "
+                            "(default $ISOMETRY_CONCURRENT_JOBS or 1)")
 
     sh = sub.add_parser("shard", help="train one shard of a sweep (PAPER.EXPERIMENT SHARD_ID)")
     sh.add_argument("target")
