@@ -62,7 +62,9 @@ def _train_rows(rows: list[dict], spec: dict, ctx, log_at: list[int]) -> pd.Data
     for job in sweep.make_jobs(rows, max_ensemble=10_000):
         frames.append(sweep.run_job(job, ds, log_at=log_at, eval_examples=int(spec["n_test"]),
                                     data_seed=int(spec["seed"]), device=device, progress=False, desc=job.job_id))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out["n_train"], out["n_test"] = len(ds.train_y), len(ds.test_y)     # what actually ran (for the captions)
+    return out
 
 
 # ================================================================================================ Fig. 4
@@ -100,7 +102,8 @@ def plan_cifar10_learning(params):
             n_main = len(p["inits"]) * len(p["seeds"])
             cost = (_cost(p["depth"], p["width"], p["batch_size"], p["pilot_steps"], n_pilot, p["n_test"], 6)
                     + _cost(p["depth"], p["width"], p["batch_size"], p["steps"], n_main, p["n_test"], p["n_log"] + 2))
-            shards.append(Shard(key=f"{opt}-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", c["name"]).strip("_"), spec=spec, data=("cifar10",), cost_s=cost))
+            key = f"{opt}-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", c["name"]).strip("_")
+            shards.append(Shard(key=key, spec=spec, data=("cifar10",), cost_s=cost))
     return shards
 
 

@@ -21,6 +21,13 @@ def _colour_of(configs: list[dict]) -> dict[str, str]:
     return {c["name"]: c["colour"] for c in configs}
 
 
+def _ran(df: pd.DataFrame, col: str, fallback) -> str:
+    """The value of ``col`` in the CSV (what ran; several values joined), else ``fallback`` marked as configured."""
+    if col in df.columns and df[col].notna().any():
+        return "/".join(f"{int(v)}" for v in sorted(df[col].dropna().unique()))
+    return f"{fallback} (configured)"
+
+
 def _empty_note(ax, text):
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8, color="0.3", wrap=True)
 
@@ -73,16 +80,20 @@ def fig_cifar10_learning(params, inputs, output):
     axs[0, -1].plot([], [], "o", mfc="none", mec="0.3", label="paper, digitized (o orth., D Gauss.)")
     axs[0, -1].legend(fontsize=4.8, loc="upper left")
     d0 = main.iloc[0] if len(main) else None
-    desc = (f"depth L = {int(d0.depth)}, width N = {int(d0.width)}, batch {int(d0.batch_size) if 'batch_size' in main else p['batch_size']}, "
-            f"{int(main.step.max())} steps, dataset {d0.dataset}" if d0 is not None else "no runs")
+    desc = (f"depth L = {int(d0.depth)}, width N = {int(d0.width)}, "
+            f"batch {_ran(main, 'batch_size', p['batch_size'])}, {int(main.step.max())} steps, dataset {d0.dataset}"
+            if d0 is not None else "no runs")
+    pilot = df[df.stage == "pilot"] if "stage" in df.columns and len(df) else df.iloc[:0]
+    pilot_steps = f"{int(pilot.step.max())}" if len(pilot) else f"{int(p['pilot_steps'])} (configured; none in the CSV)"
     grids = "; ".join(f"{OPTIMIZER_TITLE[o]} {main[main.optimizer == o].lr_grid.iloc[0]}" for o in opts
                       if "lr_grid" in main)
     tight(fig)
     save_figure(fig, output, (
-        f"PSG Fig. 4 reproduction: test accuracy (first {int(p['n_test'])} test images) versus step, fully connected "
-        f"networks, {desc}, {int(p['n_train'])} training images, panels in the paper's order. Blue: tanh "
+        f"PSG Fig. 4 reproduction: test accuracy (first {_ran(main, 'n_test', p['n_test'])} test images) versus step, "
+        f"fully connected networks, {desc}, {_ran(main, 'n_train', p['n_train'])} training images, panels in the "
+        f"paper's order. Blue: tanh "
         f"sigma_w^2 = 1.05 (q* = 0.026); red: tanh sigma_w^2 = 2 (q* = 0.82); black: ReLU sigma_w^2 = 2. Solid: "
-        f"orthogonal, dashed: Gaussian weights. Each curve's learning rate was chosen by a {int(p['pilot_steps'])}-"
+        f"orthogonal, dashed: Gaussian weights. Each curve's learning rate was chosen by a {pilot_steps}-"
         f"step pilot over the grid ({grids}): lowest training loss over the pilot's second half (legend). Hollow "
         f"markers: the paper's steps to 0.3 / 0.4 test accuracy read off its figure (verified.md sec. 2). "
         f"Diverged runs in the CSV: {n_div}. " + scale_note(params)
@@ -146,13 +157,16 @@ def fig_learning_speed(params, inputs, output):
     axs[0, 2].set_title(r"(c) steps to threshold at $\eta^*$")
     d0 = df.iloc[0] if len(df) else None
     grid = ", ".join(f"{x:g}" for x in sorted(tab.eta_l.unique())) if len(tab) else "-"
+    opt_ran = d0.get("optimizer", p["optimizer"]) if d0 is not None else "-"
     tight(fig)
     save_figure(fig, output, (
         f"PSG Fig. 5(a) reproduction on {d0.dataset if d0 is not None else '-'}: orthogonal tanh networks at q* = "
         f"{float(p['q_star']):g} on the critical line, depths L = {', '.join(map(str, depths)) or '-'}, width "
-        f"N = {int(d0.width) if d0 is not None else '-'}, {p['optimizer']} with batch {int(p['batch_size'])}, "
+        f"N = {int(d0.width) if d0 is not None else '-'}, {opt_ran} with batch "
+        f"{_ran(df, 'batch_size', p['batch_size'])}, "
         f"learning rate eta = (eta L)/L for eta L in {{{grid}}}, {int(df.step.max()) if len(df) else 0} steps. "
-        f"tau = steps until the test accuracy (first {int(p['n_test'])} test images) first reaches {thr:g} "
+        f"tau = steps until the test accuracy (first {_ran(df, 'n_test', p['n_test'])} test images) first reaches "
+        f"{thr:g} "
         f"(interpolated in log step). (a) tau/sqrt(L) vs eta L: the paper's curves collapse with the optimum at "
         f"eta L ~ 1-5 (grey band); triangles: not reached within the run (drawn at the last step), crosses: "
         f"diverged ({censored} such points). (b) eta* per depth (grid minimum, refined by a parabola in log-log "
