@@ -20,6 +20,7 @@ X = torch.linspace(-2, 2, 64, dtype=torch.float64)
 CHECKS = {"chance": 0.1, "n_se": 2.0, "trained_margin": 0.05, "trained_cost_fraction": 0.8, "beta_brown_white": 1.0,
           "noise_depths": {"plain": 24, "resnet": 50}, "decay_fit_range": [0.05, 0.5], "ffn_factor_range": [0.35, 0.71],
           "resnet_fit_depths": [8, 200], "resnet_exponent_range": [0.25, 0.75], "theory_autocorr_tol": 0.1,
+          "he_xavier_group": "he_xavier", "ll_group": "looks_linear_depth",
           "he_xavier_depth": 30, "plateau_fraction": 0.9, "he_xavier_speedup": 5.0, "trained_acc": 0.5,
           "ll_depth": 200, "signal_slope_tol": 0.1, "heatmap_trained_acc": 0.5, "heatmap_inside_xi": 3.0,
           "heatmap_outside_xi": 12.0, "heatmap_min_fraction": 0.8, "heatmap_tip_tol": 0.3,
@@ -159,10 +160,12 @@ def relu_frame(he_trains=True, xavier_stalls=True, ll_deep=True) -> pd.DataFrame
                                    (30, "orthogonal", "fast"), (30, "random_walk", "fast"),
                                    (30, "looks_linear", "fast"), (200, "he", "flat"),
                                    (200, "looks_linear", "fast" if ll_deep else "flat")):
+            group = "he_xavier" if depth == 30 else "looks_linear_depth"
             for s in steps:
                 loss = math.log(10) * (1.0 if curve == "flat" or s == 0 else max(0.1, 1 - s / 100))
                 acc = 0.1 if curve == "flat" or s == 0 else min(0.95, 0.1 + s / 100)
                 rows.append({"kind": "train", "run_id": f"{depth}-{init}-{seed}", "init": init, "depth": depth,
+                             "group": group,
                              "seed": seed, "step": s, "train_loss": loss, "test_acc": acc, "sigma_w2": 2.0,
                              "diverged": False})
     return pd.DataFrame(rows)
@@ -288,6 +291,7 @@ def test_figures_draw_all_nan_csvs(tmp_path, tiny_run):
             p = tmp_path / f"{name}.csv"
             df.to_csv(p, index=False)
             inputs.append(str(p))
-        params = {"scale": "test", "relu_init": {"figure": {"depth": 4}}, "checks": CHECKS, "figures": {}}
+        params = {"scale": "test", "checks": CHECKS, "figures": {},
+                  "relu_init": {"figure": {"depth": 4, "group": "he_xavier", "ll_group": "looks_linear_depth"}}}
         fig.draw(params, inputs, tmp_path / f"{fig.name}.png")
         assert (tmp_path / f"{fig.name}.png").exists()

@@ -128,11 +128,11 @@ def relu_checks(params, df: pd.DataFrame | None) -> list[Check]:
     others = [("orthogonal", "orthogonal x sqrt 2 (Saxe et al. 2014 at the ReLU critical point; PSG)"),
               ("random_walk", "the random-walk gain (Sussillo & Abbott 2014)"),
               ("looks_linear", "Looks-Linear CReLU (Balduzzi et al. 2017)")]
-    if df is None or "kind" not in df.columns or df[df.kind == "train"].empty:
+    if df is None or "group" not in df.columns or df[df.kind == "train"].empty:
         return [_missing(params, fig, claim_hx, SRC_HE, "relu_init_comparison")] + [
             _missing(params, fig, f"a {L0}-layer ReLU MLP trains with {lab}", SRC_HE, "relu_init_comparison")
             for _, lab in others]
-    tr = df[(df.kind == "train") & (df.depth == L0)]
+    tr = df[(df.kind == "train") & (df.depth == L0) & (df.group == c["he_xavier_group"])]
     chance = float(c["chance"])
     acc_min = float(c["trained_acc"])
     out = []
@@ -173,9 +173,9 @@ def looks_linear_checks(params, df: pd.DataFrame | None) -> list[Check]:
     claim = (f"Looks-Linear (CReLU) trains a {Ld}-layer plain MLP that He-initialized ReLU does not: final test "
              f"accuracy, paired by seed")
     src = f"BAL Sec. 5 (Looks-Linear init trains deep nets without skip connections); {SRC_BAL}"
-    if df is None or "kind" not in df.columns:
+    if df is None or "group" not in df.columns:
         return [_missing(params, fig, claim, src, "relu_init_comparison")]
-    fin = _final(df[(df.kind == "train") & (df.depth == Ld)])
+    fin = _final(df[(df.kind == "train") & (df.depth == Ld) & (df.group == c["ll_group"])])
     chance = float(c["chance"])
     acc_min = float(c["trained_acc"])
     ll = fin[fin.init == "looks_linear"].set_index("seed").test_acc.fillna(chance)
@@ -195,11 +195,12 @@ def signal_checks(params, df: pd.DataFrame | None) -> list[Check]:
     from isometry.theory.meanfield import chi_1
 
     c = params["checks"]
-    if df is None or "kind" not in df.columns:
+    if df is None or "group" not in df.columns:
         return []
     L0 = int(c["he_xavier_depth"])
-    lay = df[(df.kind == "layer") & (df.depth == L0) & (~df.readout.astype(bool))]
-    tr = df[(df.kind == "train") & (df.depth == L0)]
+    sel = (df.depth == L0) & (df.group == c["he_xavier_group"])
+    lay = df[(df.kind == "layer") & sel & (df.readout.astype(str).str.lower() == "false")]
+    tr = df[(df.kind == "train") & sel]
     out = []
     for init in ("xavier", "he"):
         d = lay[lay.init == init]

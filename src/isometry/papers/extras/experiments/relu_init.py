@@ -39,34 +39,32 @@ def _nonlinearity(init: str) -> str:
 
 
 def plan(params) -> list[Shard]:
-    """One shard per (depth, nonlinearity), members = the inits that run at that depth x seeds."""
+    """One shard per (group, depth, nonlinearity), members = the group's inits x seeds.
+
+    ``groups``: each {name, depths, width, steps, inits}; e.g. the He-vs-Xavier contrast at depth 30 and the
+    Looks-Linear depth study at several depths (narrower, so that depth 200 fits the budget)."""
     p = params["relu_init"]
-    depths = sorted(int(d) for d in p["depths"])
     c = float(p["lr_depth_product"])
     shards = []
-    for L in depths:
-        for nl in ("relu", "crelu"):
-            members = []
-            for spec in p["inits"]:
-                if _nonlinearity(spec["init"]) != nl:
-                    continue
-                if spec.get("depths") is not None and L not in [int(d) for d in spec["depths"]]:
-                    continue
-                for s in p["seeds"]:
-                    members.append(Member(run_id=f"L{L}-{spec['init']}-s{s}", init=spec["init"],
-                                          sigma_w2=spec.get("sigma_w2"), sigma_b2=0.0, lr=c / L,
-                                          optimizer=p["optimizer"], seed=int(s), extra={"label": spec["label"]}))
-            for k, chunk in enumerate(chunks(members, int(params["max_ensemble"]))):
-                spec = {"dataset": p["dataset"], "n_train": int(p["n_train"]), "n_test": int(p["n_test"]),
-                        "depth": L, "width": int(p["width"]), "nonlinearity": nl, "steps": int(p["steps"]),
-                        "batch_size": int(p["batch_size"]), "eval_examples": int(p["eval_examples"]),
-                        "n_log": int(p["n_log"]), "measure_batch": int(p["measure_batch"]),
-                        "members": members_to_spec(chunk)}
-                cost = mlp_cost_s(depth=L, width=int(p["width"]), n_in=784, n_out=10, batch=int(p["batch_size"]),
-                                  steps=int(p["steps"]), members=len(chunk), eval_examples=int(p["eval_examples"]),
-                                  n_evals=int(p["n_log"]) + 2)
-                shards.append(Shard(key=f"L{L}-{nl}-{k}", spec=spec, data=(p["dataset"],), cost_s=cost,
-                                    mem_mb=600.0 + 0.05 * L * len(chunk)))
+    for g in p["groups"]:
+        W, steps = int(g["width"]), int(g["steps"])
+        for L in sorted(int(d) for d in g["depths"]):
+            for nl in ("relu", "crelu"):
+                members = [Member(run_id=f"{g['name']}-L{L}-{spec['init']}-s{s}", init=spec["init"],
+                                  sigma_w2=spec.get("sigma_w2"), sigma_b2=0.0, lr=c / L, optimizer=p["optimizer"],
+                                  seed=int(s), extra={"label": spec["label"], "group": g["name"]})
+                           for spec in g["inits"] if _nonlinearity(spec["init"]) == nl for s in p["seeds"]]
+                for k, chunk in enumerate(chunks(members, int(params["max_ensemble"]))):
+                    spec = {"dataset": p["dataset"], "n_train": int(p["n_train"]), "n_test": int(p["n_test"]),
+                            "depth": L, "width": W, "nonlinearity": nl, "steps": steps,
+                            "batch_size": int(p["batch_size"]), "eval_examples": int(p["eval_examples"]),
+                            "n_log": int(p["n_log"]), "measure_batch": int(p["measure_batch"]),
+                            "members": members_to_spec(chunk)}
+                    cost = mlp_cost_s(depth=L, width=W, n_in=784, n_out=10, batch=int(p["batch_size"]), steps=steps,
+                                      members=len(chunk), eval_examples=int(p["eval_examples"]),
+                                      n_evals=int(p["n_log"]) + 2)
+                    shards.append(Shard(key=f"{g['name']}-L{L}-{nl}-{k}", spec=spec, data=(p["dataset"],),
+                                        cost_s=cost, mem_mb=600.0 + 0.05 * L * len(chunk)))
     return shards
 
 
@@ -90,7 +88,7 @@ def measure_at_init(model: EnsembleMLP, members, x: torch.Tensor, y: torch.Tenso
         for e, m in enumerate(members):
             rows.append({"kind": "layer", "run_id": m.run_id, "label": m.extra["label"], "init": m.init,
                          "seed": m.seed, "layer": layer + 1, "q": float(qs[layer][e]), "grad_norm": float(gn[e]),
-                         "readout": layer == last})
+                         "readout": layer == last, "group": m.extra["group"]})
     model.zero_grad(set_to_none=True)
     return rows
 

@@ -4,7 +4,8 @@ from isometry.papers.extras.figures import bansal, heatmap, relu_init, shattered
 from isometry.pipeline import Figure
 
 FIGURES = (
-    Figure("shattered_gradients", ("shattered_gradients", "relu_init_comparison"), shattered.draw),
+    Figure("shattered_gradients", ("shattered_gradients", "relu_init_comparison"), shattered.draw,
+           uses=("relu_init.figure",)),
     Figure("relu_init_comparison", ("relu_init_comparison",), relu_init.draw, uses=("relu_init.figure",)),
     Figure("trainability_heatmap_fc", ("trainability_heatmap_fc",), heatmap.draw, uses=("checks",)),
     Figure("orthogonality_regularization", ("orthogonality_regularization",), vorontsov.draw),

@@ -21,13 +21,14 @@ STYLE = {"xavier": ("C1", "-"), "he": ("C3", "-"), "orthogonal": ("C0", "-"), "r
 
 def draw(params, inputs, output):
     df = read_input(inputs, "relu_init_comparison")
-    depth = int(params["relu_init"]["figure"]["depth"])
+    opts = params["relu_init"]["figure"]
+    depth, group = int(opts["depth"]), str(opts["group"])
     fig, ax = new_figure(1, 4, width=3.1, height=2.7)
-    d_all = df[df.depth == depth] if "depth" in df.columns else df.iloc[:0]
+    d_all = df[(df.depth == depth) & (df.group == group)] if "group" in df.columns else df.iloc[:0]
     lay, tr = d_all[d_all.kind == "layer"], d_all[d_all.kind == "train"]
     if tr.empty:
         for a in ax[0]:
-            a.text(0.5, 0.5, f"no runs at depth {depth} in the CSV", ha="center", va="center",
+            a.text(0.5, 0.5, f"no runs of group {group} at depth {depth} in the CSV", ha="center", va="center",
                    transform=a.transAxes, fontsize=8)
         save_figure(fig, output, f"Deep ReLU MLPs: the CSV has no runs at depth {depth} (scale: {scale_of(params)}).")
         return
@@ -35,7 +36,7 @@ def draw(params, inputs, output):
     labels = list(dict.fromkeys(tr.label))
     for lab in labels:
         col, ls = STYLE.get(inits[lab], ("k", "-"))
-        d = lay[(lay.label == lab) & (~lay.readout.astype(bool))]
+        d = lay[(lay.label == lab) & (lay.readout.astype(str).str.lower() == "false")]
         for col_name, a in (("q", ax[0, 0]), ("grad_norm", ax[0, 1])):
             g = d.groupby("layer")[col_name]
             m = g.median()

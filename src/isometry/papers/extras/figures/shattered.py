@@ -103,8 +103,9 @@ def draw(params, inputs, output):
     # -- Looks-Linear depth study (relu_init_comparison) ------------------------------------------------------------
     a = bottom[2]
     ll_caption = "no relu_init_comparison CSV given: Looks-Linear depth study not drawn."
-    if relu is not None and "kind" in relu.columns:
-        tr = relu[(relu.kind == "train") & relu.init.isin(list(LL_INITS))]
+    if relu is not None and "group" in relu.columns:
+        grp = params["relu_init"]["figure"]["ll_group"]
+        tr = relu[(relu.kind == "train") & relu.init.isin(list(LL_INITS)) & (relu.group == grp)]
         if len(tr):
             fin = tr[tr.step == tr.groupby("run_id").step.transform("max")]
             n_dep = fin.depth.nunique()
@@ -124,10 +125,10 @@ def draw(params, inputs, output):
             a.set_ylabel("final test accuracy")
             a.legend(fontsize=5.5)
             r = fin.iloc[0]
-            ll_caption = (f"Right: deep MLPs on {r.dataset} at {n_dep} depths, final test accuracy (mean +- s.e. over "
-                          f"{fin.seed.nunique()} seeds, dots: seeds; diverged runs count as 0) after the steps "
-                          "logged in relu_init_comparison.csv; Looks-Linear nets are CReLU with parameter-matched "
-                          "width.")
+            ll_caption = (f"Right: plain MLPs on {r.dataset} (width {int(r.width)}; Looks-Linear: CReLU, parameter-"
+                          f"matched) at {n_dep} depths, final test accuracy after {int(fin.step.max())} steps of "
+                          f"{r.optimizer} with lr = {float(r.lr) * float(r.depth):g}/depth (mean +- s.e. over "
+                          f"{fin.seed.nunique()} seeds, dots: seeds; diverged runs count as 0).")
     if ll_caption.startswith("no "):
         _empty(a, ll_caption)
     N, E, G = int(df.width.iloc[0]), int(df.n_networks.iloc[0]), int(df.n_grid.iloc[0])
