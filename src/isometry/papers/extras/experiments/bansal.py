@@ -118,11 +118,13 @@ class Regularizer:
         scale = self.scale.to(dev)
         for W, v0 in zip(conv_matrices(model), self.v0s):
             rep = W.shape[0] // self.E
-            Ws = W * scale.repeat_interleave(rep).view(-1, 1, 1)
-            terms = regularizer_terms(Ws, v0, self.need)
-            for k in self.need:
-                mask = torch.tensor([kind == k for kind in self.kinds], device=dev)
-                total = total + torch.where(mask, terms[k].view(self.E, rep).sum(dim=1), 0.0)
+            Wm = W.view(self.E, rep, *W.shape[1:])
+            for k in self.need:              # each penalty only on the members that pay it
+                idx = [e for e, kind in enumerate(self.kinds) if kind == k]
+                sel = torch.tensor(idx, device=dev)
+                Ws = Wm.index_select(0, sel) * scale.index_select(0, sel).view(-1, 1, 1, 1)
+                t = regularizer_terms(Ws.reshape(-1, *W.shape[1:]), v0, {k})[k].view(len(idx), rep).sum(dim=1)
+                total = total.index_add(0, sel, t)
         return f * self.lam0.to(dev) * total
 
     def state_dict(self):

@@ -10,6 +10,7 @@ import numpy as np
 
 from isometry.papers.common import read_input, scale_of
 from isometry.papers.extras.common import paired_difference
+from isometry.papers.extras.figures._axes import set_log
 from isometry.plotting import new_figure, save_figure
 
 #: BCW CIFAR-10 validation accuracy at epochs 190-200 (verified.md section 5, VERIFIED-FIG)
@@ -41,8 +42,8 @@ def draw(params, inputs, output):
     ax[0, 0].axhline(0.1, color="0.5", ls=":", lw=0.8)
     ax[0, 0].set_ylabel("test accuracy")
     ax[0, 1].set_ylabel("training loss")
-    ax[0, 1].set_yscale("log")
-    ax[0, 2].set_yscale("log")
+    set_log(ax[0, 1], "y")
+    set_log(ax[0, 2], "y")
     ax[0, 2].set_ylabel(r"$\lambda$ during the epoch (0 drawn at 1e-12)")
     for a in ax[0, :3]:
         a.set_xlabel("epoch")

@@ -9,6 +9,7 @@ import numpy as np
 
 from isometry.papers.common import read_input, scale_of
 from isometry.papers.extras.experiments.heatmap import XI_MULTIPLES
+from isometry.papers.extras.figures._axes import set_log
 from isometry.plotting import new_figure, save_figure
 
 
@@ -58,7 +59,7 @@ def draw(params, inputs, output):
                    color="w", fontsize=7, ha="right", va="bottom")
     crit = float(df.critical_sigma_w2.dropna().iloc[0])
     a.axvline(crit, color="c", lw=0.8, ls=":")
-    a.set_yscale("log")
+    set_log(a, "y")
     a.set_ylim(_log_edges(depths)[0], _log_edges(depths)[-1])
     a.set_xlim(_lin_edges(sws)[0], _lin_edges(sws)[-1])
     a.set_xlabel(r"$\sigma_w^2$")

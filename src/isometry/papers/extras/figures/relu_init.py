@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from isometry.papers.common import read_input, scale_of
+from isometry.papers.extras.figures._axes import set_log
 from isometry.plotting import new_figure, save_figure
 from isometry.theory.meanfield import chi_1
 
@@ -52,7 +53,7 @@ def draw(params, inputs, output):
     ax[0, 0].plot([], [], ":", color="k", label=r"theory $q^1\chi_1^{l-1}$")
     for a, t, yl in ((ax[0, 0], "forward signal at init", r"$q^l$ = mean $(h^l)^2$"),
                      (ax[0, 1], "backward gradient at init", r"$|\partial L/\partial W^l|_F$")):
-        a.set_yscale("log")
+        set_log(a, "y")
         a.set_xlabel("layer l")
         a.set_ylabel(yl)
         a.set_title(t, fontsize=9)
@@ -67,10 +68,10 @@ def draw(params, inputs, output):
             ax[0, 2 + k].plot(x, m.values, color=col, ls=ls, marker="o", ms=2, label=lab)
             ax[0, 2 + k].fill_between(x, g.min().values, g.max().values, color=col, alpha=0.15, lw=0)
     ax[0, 2].axhline(math.log(10), color="0.5", ls=":", lw=0.8, label="ln 10 (chance)")
-    ax[0, 2].set_yscale("log")
+    set_log(ax[0, 2], "y")
     ax[0, 3].axhline(0.1, color="0.5", ls=":", lw=0.8)
     for a, yl in ((ax[0, 2], "training loss"), (ax[0, 3], "test accuracy")):
-        a.set_xscale("log")
+        set_log(a, "x")
         a.set_xlabel("SGD step")
         a.set_ylabel(yl)
     ax[0, 2].set_title("training", fontsize=9)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from isometry.papers.common import read_input, scale_of
 from isometry.papers.extras.experiments.shattered import ARCHS, COLORS, DISPLAY, LABELS, VARIANTS
+from isometry.papers.extras.figures._axes import set_log
 from isometry.plotting import new_figure, save_figure
 
 NOISE = {"brown_noise": ("brown noise (random walk)", "saddlebrown"), "white_noise": ("white noise", "0.45")}
@@ -77,8 +78,8 @@ def draw(params, inputs, output):
     L = np.geomspace(1, max(float(ac.depth.max()) if len(ac) else 2.0, 2.0), 100)
     a.plot(L, 2.0 ** -(L - 1), "--", color="C3", lw=0.8, alpha=0.6, label=r"$2^{-(L-1)}$ (BAL, feedforward)")
     a.plot(L, L ** -0.5, "--", color="C0", lw=0.8, alpha=0.6, label=r"$L^{-1/2}$ (BAL, resnet)")
-    a.set_xscale("log")
-    a.set_yscale("log")
+    set_log(a, "x")
+    set_log(a, "y")
     a.set_ylim(1e-2, 1.3)
     a.set_xlabel("depth L (ReLU layers)")
     a.set_ylabel(f"lag-{int(lag)} gradient autocorrelation")
@@ -96,7 +97,7 @@ def draw(params, inputs, output):
         if len(s):
             a.axhline(float(s.value.iloc[0]), color=col, lw=0.8, ls=":", label=label)
     a.axhline(1.0, color="k", lw=0.5, alpha=0.4)
-    a.set_xscale("log")
+    set_log(a, "x")
     a.set_xlabel("depth L")
     a.set_ylabel(r"spectral exponent $\beta$ of df/dx ($P \propto f^{-\beta}$)")
     a.legend(fontsize=5, loc="lower left")
@@ -119,7 +120,7 @@ def draw(params, inputs, output):
                            label=label)
                 a.scatter(d.depth, d.test_acc.fillna(0.0), s=5, color=col, alpha=0.4)
             a.axhline(0.1, color="0.5", ls=":", lw=0.8, label="chance")
-            a.set_xscale("log")
+            set_log(a, "x")
             a.set_ylim(0, 1)
             a.set_xlabel("depth (hidden layers)")
             a.set_ylabel("final test accuracy")
