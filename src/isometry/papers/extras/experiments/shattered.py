@@ -8,7 +8,7 @@ width N with ``depth`` ReLU layers and a scalar output f(x); we look at the grad
   the ReLU kinks inside the grid: without it a bias-free ReLU net is positively homogeneous and g is piecewise
   constant with one jump at 0);
 * ``plain``:        h^l = W^l relu(h^{l-1}) + b^l, W^l ~ N(0, 2/N) (He et al. 2015), l = 2..depth;
-* ``resnet``:       x^l = x^{l-1} + alpha W^l relu(x^{l-1}) + b^l (He-initialized branch, no batch norm);
+* ``resnet``:       x^l = x^{l-1} + alpha W^l relu(BN(x^{l-1})) + b^l (He-initialized one-layer branch);
 * ``looks_linear``: h^l = W^l crelu(h^{l-1}) + b^l with W^l = [W0, -W0], W0 Haar orthogonal (BAL Sec. 5, the
   Looks-Linear initialization; ``isometry.init.looks_linear_``). At init crelu-then-[W0, -W0] is W0 itself, so the
   network is the affine map x -> a x + c and its gradient is exactly constant;
@@ -20,8 +20,13 @@ Hidden biases b^l ~ N(0, sigma_b2) (default 0). The lag-k gradient autocorrelati
     rho(k) = sum_{e,i} g_e(x_i) g_e(x_{i+k}) / sqrt(sum g_e(x_i)^2 sum g_e(x_{i+k})^2),
 
 (gradients have zero mean over the weights, BAL's covariance C(x, x')). BAL Thm. 1: for plain ReLU nets the
-gradient correlation between distinct inputs decays exponentially with depth (like 2^-L); for resnets it decays
-sub-exponentially; Looks-Linear nets are linear at init, rho = 1.
+gradient correlation between distinct inputs decays exponentially with depth (like 2^-L); for resnets with batch
+norm like 1/sqrt(L); Looks-Linear nets are linear at init, rho = 1. Batch norm (``batchnorm=True``, as in BAL's
+figures) is frozen: each unit is standardized over the grid with statistics treated as constants.
+
+Noise colour (BAL Fig. 1: 1-layer net ~ brown noise, deep feedforward net ~ white noise, deep resnet ~ brown noise):
+the spectral exponent beta of P(f) ~ f^-beta (``spectral_exponent``) of the gradients, next to the same statistic of
+white noise (beta = 0) and brown noise, its running sum (beta = 2), drawn on the same grid (``noise_references``).
 
 Mean-field theory for ``plain`` (gradient independence; the arc-cosine kernel of Cho & Saul 2009):
     Sigma^l(x, x') = sigma_w^2 E[relu(u) relu(u')] + sigma_b^2,  E[relu relu] = sqrt(q q')/(2 pi) (sin t + (pi - t) cos t),
