@@ -3,6 +3,7 @@ scorecard), every check on a synthetic CSV where it passes and one where it fail
 one end-to-end Snakemake run at the tiny scale."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -258,6 +259,8 @@ def test_end_to_end_tiny(tiny_run):
     for name in ("shattered_gradients", "relu_init_comparison", "trainability_heatmap_fc",
                  "orthogonality_regularization", "orthogonality_regularizers_cnn"):
         assert (w / f"results/extras/{name}.csv").stat().st_size > 0
+    for name in ("shattered_gradients", "looks_linear_depth", "relu_init_comparison", "trainability_heatmap_fc",
+                 "orthogonality_regularization", "orthogonality_regularizers_cnn"):
         for ext in ("png", "pdf", "caption.txt"):
             assert (w / f"figures/extras/{name}.{ext}").exists(), (name, ext)
     rnn = pd.read_csv(w / "results/extras/orthogonality_regularization.csv")
@@ -269,9 +272,13 @@ def test_end_to_end_tiny(tiny_run):
     checks = pd.read_csv(w / "results/extras/checks.csv")
     assert set(checks.paper) == {"extras"} and set(checks.scale) == {"test"}
     assert (checks[checks.kind == "paper"].source.str.len() > 10).all()
-    figures = {"shattered_gradients", "relu_init_comparison", "trainability_heatmap_fc",
+    figures = {"shattered_gradients", "looks_linear_depth", "relu_init_comparison", "trainability_heatmap_fc",
                "orthogonality_regularization", "orthogonality_regularizers_cnn"}
     assert figures <= set(checks[checks.kind == "paper"].figure)      # every figure's headline is a paper row
+
+
+TRAINING_FIGURES = {"relu_init_comparison", "looks_linear_depth", "trainability_heatmap_fc",
+                    "orthogonality_regularization", "orthogonality_regularizers_cnn"}
 
 
 def test_figures_draw_all_nan_csvs(tmp_path, tiny_run):
@@ -295,3 +302,6 @@ def test_figures_draw_all_nan_csvs(tmp_path, tiny_run):
                   "relu_init": {"figure": {"depth": 4, "group": "he_xavier", "ll_group": "looks_linear_depth"}}}
         fig.draw(params, inputs, tmp_path / f"{fig.name}.png")
         assert (tmp_path / f"{fig.name}.png").exists()
+        caption = (tmp_path / f"{fig.name}.caption.txt").read_text()
+        if fig.name in TRAINING_FIGURES:      # issue 20 item 11: the caption says what ran (here: all diverged)
+            assert re.search(r"\b[1-9]\d* run\(s\) diverged", caption), (fig.name, caption)

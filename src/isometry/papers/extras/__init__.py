@@ -7,7 +7,7 @@ Experiments (one tidy CSV each, ``results/extras/<name>.csv``) and their figures
                                      and spectral exponent versus depth (theory job, no data).
 * ``relu_init_comparison``           deep ReLU MLPs on MNIST: Xavier, He, orthogonal x sqrt2, random-walk gain,
                                      Looks-Linear CReLU; the 30-layer He-vs-Xavier contrast (He et al. 2015) and the
-                                     Looks-Linear depth study (drawn in ``shattered_gradients``).
+                                     Looks-Linear depth study (figure ``looks_linear_depth``).
 * ``trainability_heatmap_fc``        Schoenholz et al. 2017: training accuracy over (sigma_w^2, log depth) for tanh
                                      MLPs at sigma_b^2 = 0.05 with xi_c ... 6 xi_c overlaid.
 * ``orthogonality_regularization``   Vorontsov et al. 2017 singular-value margins and seed 003's gain-adjusted soft

@@ -8,7 +8,7 @@ width round(N/sqrt 2), so a hidden weight (N/sqrt2, 2 N/sqrt2) has about N^2 ent
 
 Claims tested (``checks``): He et al. 2015 (Fig. 3, and seed 001): a 30-layer ReLU net trains with He init and stalls
 with Xavier; Balduzzi et al. 2017: Looks-Linear init keeps very deep plain nets trainable where He / orthogonal
-ReLU nets degrade (the depth study drawn in ``shattered_gradients``).
+ReLU nets degrade (the depth study, figure ``looks_linear_depth``).
 
 At init we also measure, per layer l and per network, the forward signal q^l = mean_i (h_i^l)^2 over a batch of real
 images and the backward weight-gradient norm |dL/dW^l|_F of the cross-entropy loss. Mean-field theory

@@ -1,17 +1,15 @@
-"""Figure ``shattered_gradients`` (Balduzzi et al. 2017, Figs. 1-3 analogue) from ``shattered_gradients.csv`` and,
-for the Looks-Linear depth study panel, ``relu_init_comparison.csv``.
+"""Figure ``shattered_gradients`` (Balduzzi et al. 2017, Figs. 1-3 analogue) from ``shattered_gradients.csv`` (the
+Looks-Linear depth study on MNIST is its own figure, ``looks_linear_depth``).
 
 Top row (BAL Fig. 1): df/dx of one random net along the input grid for a 1-layer net, a deep plain ReLU net (He, BN),
 a deep residual net (BN), a Looks-Linear CReLU net, and the brown / white noise references. Bottom row: lag-1
 autocorrelation versus depth (log-log, with the 2^-L and 1/sqrt(L) slopes of BAL's theorems drawn through the
-data), the spectral exponent beta versus depth (white noise 0, brown noise 2), and the final test accuracy of
-deep MLPs on MNIST versus depth for He / orthogonal x sqrt2 / Looks-Linear initialization.
+data) and the spectral exponent beta versus depth (white noise 0, brown noise 2).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from isometry.papers.common import read_input, scale_of
 from isometry.papers.extras.experiments.shattered import ARCHS, COLORS, DISPLAY, LABELS, VARIANTS
@@ -19,8 +17,6 @@ from isometry.papers.extras.figures._axes import set_log
 from isometry.plotting import new_figure, save_figure
 
 NOISE = {"brown_noise": ("brown noise (random walk)", "saddlebrown"), "white_noise": ("white noise", "0.45")}
-LL_INITS = {"he": ("He (ReLU)", "C3"), "orthogonal": (r"orthogonal $\times\sqrt{2}$ (ReLU)", "C0"),
-            "looks_linear": ("Looks-Linear (CReLU)", "C2")}
 
 
 def _empty(ax, text):
@@ -31,12 +27,11 @@ def _empty(ax, text):
 
 def draw(params, inputs, output):
     df = read_input(inputs, "shattered_gradients")
-    relu = read_input(inputs, "relu_init_comparison", required=False)
     fig, axes = new_figure(2, 6, width=2.3, height=2.2)
     gs = axes[1, 0].get_gridspec()
     for a in axes[1]:
         a.remove()
-    bottom = [fig.add_subplot(gs[1, 0:2]), fig.add_subplot(gs[1, 2:4]), fig.add_subplot(gs[1, 4:6])]
+    bottom = [fig.add_subplot(gs[1, 0:3]), fig.add_subplot(gs[1, 3:6])]
     gr = df[df.kind == "gradient"]
     panels = [("plain", 1)] + [(a, int(gr[gr.arch == a].depth.max()) if (gr.arch == a).any() else None)
                                 for a in ARCHS] + [("brown_noise", None), ("white_noise", None)]
@@ -101,37 +96,6 @@ def draw(params, inputs, output):
     a.set_xlabel("depth L")
     a.set_ylabel(r"spectral exponent $\beta$ of df/dx ($P \propto f^{-\beta}$)")
     a.legend(fontsize=5, loc="lower left")
-    # -- Looks-Linear depth study (relu_init_comparison) ------------------------------------------------------------
-    a = bottom[2]
-    ll_caption = "no relu_init_comparison CSV given: Looks-Linear depth study not drawn."
-    if relu is not None and "group" in relu.columns:
-        grp = params["relu_init"]["figure"]["ll_group"]
-        tr = relu[(relu.kind == "train") & relu.init.isin(list(LL_INITS)) & (relu.group == grp)]
-        if len(tr):
-            fin = tr[tr.step == tr.groupby("run_id").step.transform("max")]
-            n_dep = fin.depth.nunique()
-            for init, (label, col) in LL_INITS.items():
-                d = fin[fin.init == init]
-                if d.empty:
-                    continue
-                g = d.groupby("depth").test_acc
-                m = g.mean()
-                a.errorbar(m.index, m.values, yerr=g.sem().fillna(0).values, fmt="o-", ms=3, color=col, capsize=2,
-                           label=label)
-                a.scatter(d.depth, d.test_acc.fillna(0.0), s=5, color=col, alpha=0.4)
-            a.axhline(0.1, color="0.5", ls=":", lw=0.8, label="chance")
-            set_log(a, "x")
-            a.set_ylim(0, 1)
-            a.set_xlabel("depth (hidden layers)")
-            a.set_ylabel("final test accuracy")
-            a.legend(fontsize=5.5)
-            r = fin.iloc[0]
-            ll_caption = (f"Right: plain MLPs on {r.dataset} (width {int(r.width)}; Looks-Linear: CReLU, parameter-"
-                          f"matched) at {n_dep} depths, final test accuracy after {int(fin.step.max())} steps of "
-                          f"{r.optimizer} with lr = {float(r.lr) * float(r.depth):g}/depth (mean +- s.e. over "
-                          f"{fin.seed.nunique()} seeds, dots: seeds; diverged runs count as 0).")
-    if ll_caption.startswith("no "):
-        _empty(a, ll_caption)
     N, E, G = int(df.width.iloc[0]), int(df.n_networks.iloc[0]), int(df.n_grid.iloc[0])
     xmax = float(df.x_max.iloc[0]) if "x_max" in df.columns else float(gr.x.abs().max())
     lin = df[df.kind == "linearity"]
@@ -147,5 +111,6 @@ def draw(params, inputs, output):
            f"left: lag-{int(lag)} uncentred gradient autocorrelation over the {E} nets versus depth (log-log; "
            "values below 1e-3 drawn at 1e-3), with BAL's rates 2^-(L-1) and L^-1/2 as dashed guides and the "
            "mean-field prediction for plain nets without batch norm (dotted). Bottom middle: beta versus depth. "
-           f"{ll_caption} No data set in the top and left panels (a grid of scalar inputs).")
+           "No data set (a grid of scalar inputs). The Looks-Linear depth study on MNIST is figure "
+           "looks_linear_depth.")
     save_figure(fig, output, cap)
