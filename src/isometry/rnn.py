@@ -17,7 +17,8 @@ The recurrent weight ``W`` (E, H, H) (property ``recurrent_weight``) comes in th
   ``torch.nn.utils.parametrizations.orthogonal`` with the matrix_exp map, batched over E).
 * ``"margin"``: W = sigma_w * U diag(s) V^T (Vorontsov et al. 2017), U = U0 expm(skew(A_u)), V = V0 expm(skew(A_v))
   orthogonal as above and s = 1 + m * (2 sigmoid(p) - 1): every singular value of W / sigma_w lies in [1-m, 1+m]
-  exactly, for any parameter values.
+  exactly, for any parameter values. ``margin`` is one m for all members or one per member; m = inf (or None) is
+  VOR's "no margin" factorization, s = 1 + p unconstrained; m = 0 pins s at 1 (the hard constraint).
 
 ``sigma_w`` is the square root of the member's effective sigma_w2 (as returned by its init scheme; DESIGN.md:
 gain = sigma_w). For the constrained flavours the scheme's draw W0 is factored once: Q0 = polar factor of W0
@@ -88,9 +89,13 @@ class EnsembleRNN(nn.Module):
         super().__init__()
         if recurrent not in RECURRENT:
             raise ValueError(f"recurrent must be one of {RECURRENT}, got {recurrent!r}")
-        if recurrent == "margin" and not 0.0 <= margin < 1.0:
-            raise ValueError("margin m must lie in [0, 1)")
         self.E = E = int(E)
+        margins = [margin] * E if (margin is None or isinstance(margin, (int, float))) else list(margin)
+        margins = [math.inf if m is None else float(m) for m in margins]
+        if recurrent == "margin" and (len(margins) != E or any(not (0.0 <= m <= 1.0 or m == math.inf)
+                                                               for m in margins)):
+            raise ValueError(f"margin: one m in [0, 1] (or inf / None: no margin) for all members or one per member "
+                             f"(E = {E}), got {margin!r}")
         self.input_shape = tuple(int(d) for d in input_shape)
         if len(self.input_shape) == 3 and self.input_shape[0] == 1:      # (1, T, I) images: one row per step
             self.seq_len, self.input_size = self.input_shape[1], self.input_shape[2]
@@ -102,7 +107,9 @@ class EnsembleRNN(nn.Module):
         self.num_outputs = self.num_classes = int(num_outputs)
         self.nonlinearity = _check_nl(nonlinearity)
         self.phi = torch_phi(nonlinearity)
-        self.recurrent, self.margin = recurrent, float(margin)
+        self.recurrent = recurrent
+        self.margin = margins[0] if len(set(margins)) == 1 else None      # None: per-member margins
+        self.register_buffer("margins", torch.tensor(margins, device=device, dtype=dtype))
         self.init_input, self.init_readout = init_input, init_readout
         self._lr_mults = dict(lr_mults or {})
         fk = dict(device=device, dtype=dtype)
@@ -137,7 +144,7 @@ class EnsembleRNN(nn.Module):
             raise ValueError(f"got {len(members)} members for an ensemble of {self.E}")
         if generators is None:
             generators = [torch.Generator().manual_seed(int(m.seed)) for m in members]
-        H, m_ = self.hidden_size, self.margin
+        H = self.hidden_size
         eff = []
         with torch.no_grad():
             for e, (m, g) in enumerate(zip(members, generators)):
@@ -163,8 +170,11 @@ class EnsembleRNN(nn.Module):
                     self.skew_param[e].zero_()
                 else:
                     u, s, vh = torch.linalg.svd(w0 / gain)
+                    m_ = float(self.margins[e])
                     # s = 1 + m (2 sigmoid(p) - 1)  =>  p = logit((s - 1) / (2m) + 1/2), clipped inside the margin
-                    if m_ > 0:
+                    if m_ == math.inf:
+                        p = s - 1.0
+                    elif m_ > 0:
                         r = ((s - 1.0) / (2.0 * m_) + 0.5).clamp(1e-4, 1.0 - 1e-4)
                         p = torch.log(r) - torch.log1p(-r)
                     else:
@@ -179,8 +189,12 @@ class EnsembleRNN(nn.Module):
 
     # ------------------------------------------------------------------------------------------------- weights
     def singular_values(self) -> torch.Tensor:
-        """"margin" only: the (E, H) singular values of W / sigma_w, 1 + m (2 sigmoid(p) - 1)."""
-        return 1.0 + self.margin * (2.0 * torch.sigmoid(self.sv_param) - 1.0)
+        """"margin" only: the (E, H) singular values of W / sigma_w, 1 + m (2 sigmoid(p) - 1), or 1 + p where
+        m = inf (no margin)."""
+        m = self.margins.view(-1, 1)
+        free = torch.isinf(m)
+        bounded = 1.0 + torch.where(free, 0.0, m) * (2.0 * torch.sigmoid(self.sv_param) - 1.0)
+        return torch.where(free, 1.0 + self.sv_param, bounded)
 
     @property
     def recurrent_weight(self) -> torch.Tensor:

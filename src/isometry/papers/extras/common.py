@@ -1,42 +1,49 @@
-"""Plumbing shared by the extras experiments: paper tag, seeds, dataset loading, device, CSV reading."""
+"""Plumbing shared by the extras experiments: paper tag, members <-> shard specs, dataset loading, statistics."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import math
+from dataclasses import asdict
 
-import pandas as pd
+import numpy as np
 
-from isometry.data import Dataset, load_dataset
+from isometry.data import Dataset
+from isometry.spec import Member
 
 PAPER = "extras"
 
 
-def seed(params) -> int:
-    return int(params.get("seed", 0))
+def members_to_spec(members: list[Member]) -> list[dict]:
+    """JSON-serialisable member rows for a shard spec (``members_from_spec`` inverts it)."""
+    return [asdict(m) for m in members]
 
 
-def scale(params) -> str:
-    return str(params.get("scale", "quick"))
+def members_from_spec(rows: list[dict]) -> list[Member]:
+    return [Member(**r) for r in rows]
 
 
-def device(params):
-    """None (engine default) for ``auto``; else the resolved device string the CLI put in params."""
-    d = params.get("device", "auto")
+def chunks(members: list, size: int) -> list[list]:
+    """``members`` cut into consecutive groups of at most ``size`` (one shard = one ensemble)."""
+    size = max(1, int(size))
+    return [members[i:i + size] for i in range(0, len(members), size)]
+
+
+def load(ctx, spec: dict) -> Dataset:
+    """The shard's dataset (``spec['dataset']``), first ``n_train`` / ``n_test`` examples."""
+    return ctx.dataset(spec["dataset"]).subset(int(spec["n_train"]), int(spec["n_test"]))
+
+
+def device(ctx) -> str | None:
+    d = getattr(ctx, "device", None)
     return None if d in (None, "auto") else d
 
 
-def load(name: str, params: dict, n_train: int | None, n_test: int | None) -> Dataset:
-    """The converted dataset (``isometry.data.load_dataset``), first ``n_train`` / ``n_test`` examples."""
-    return load_dataset(name, params.get("data_dir", "data")).subset(n_train, n_test)
-
-
-def read(inputs, stem: str) -> pd.DataFrame:
-    paths = [Path(p) for p in inputs if Path(p).stem == stem]
-    if not paths:
-        raise SystemExit(f"extras: no input CSV named {stem}.csv among {[str(p) for p in inputs]}")
-    return pd.read_csv(paths[0])
-
-
-def maybe_read(inputs, stem: str) -> pd.DataFrame | None:
-    paths = [Path(p) for p in inputs if Path(p).stem == stem]
-    return pd.read_csv(paths[0]) if paths else None
+def paired_difference(a, b) -> tuple[float, float, int]:
+    """Mean and standard error of the paired differences a_i - b_i (finite pairs only) and their number."""
+    d = np.asarray(a, float) - np.asarray(b, float)
+    d = d[np.isfinite(d)]
+    n = int(d.size)
+    if n == 0:
+        return math.nan, math.nan, 0
+    se = float(d.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    return float(d.mean()), se, n

@@ -8,7 +8,7 @@ width N with ``depth`` ReLU layers and a scalar output f(x); we look at the grad
   the ReLU kinks inside the grid: without it a bias-free ReLU net is positively homogeneous and g is piecewise
   constant with one jump at 0);
 * ``plain``:        h^l = W^l relu(h^{l-1}) + b^l, W^l ~ N(0, 2/N) (He et al. 2015), l = 2..depth;
-* ``resnet``:       x^l = x^{l-1} + alpha W^l relu(x^{l-1}) + b^l (He-initialized branch, no batch norm);
+* ``resnet``:       x^l = x^{l-1} + alpha W^l relu(BN(x^{l-1})) + b^l (He-initialized one-layer branch);
 * ``looks_linear``: h^l = W^l crelu(h^{l-1}) + b^l with W^l = [W0, -W0], W0 Haar orthogonal (BAL Sec. 5, the
   Looks-Linear initialization; ``isometry.init.looks_linear_``). At init crelu-then-[W0, -W0] is W0 itself, so the
   network is the affine map x -> a x + c and its gradient is exactly constant;
@@ -20,8 +20,13 @@ Hidden biases b^l ~ N(0, sigma_b2) (default 0). The lag-k gradient autocorrelati
     rho(k) = sum_{e,i} g_e(x_i) g_e(x_{i+k}) / sqrt(sum g_e(x_i)^2 sum g_e(x_{i+k})^2),
 
 (gradients have zero mean over the weights, BAL's covariance C(x, x')). BAL Thm. 1: for plain ReLU nets the
-gradient correlation between distinct inputs decays exponentially with depth (like 2^-L); for resnets it decays
-sub-exponentially; Looks-Linear nets are linear at init, rho = 1.
+gradient correlation between distinct inputs decays exponentially with depth (like 2^-L); for resnets with batch
+norm like 1/sqrt(L); Looks-Linear nets are linear at init, rho = 1. Batch norm (``batchnorm=True``, as in BAL's
+figures) is frozen: each unit is standardized over the grid with statistics treated as constants.
+
+Noise colour (BAL Fig. 1: 1-layer net ~ brown noise, deep feedforward net ~ white noise, deep resnet ~ brown noise):
+the spectral exponent beta of P(f) ~ f^-beta (``spectral_exponent``) of the gradients, next to the same statistic of
+white noise (beta = 0) and brown noise, its running sum (beta = 2), drawn on the same grid (``noise_references``).
 
 Mean-field theory for ``plain`` (gradient independence; the arc-cosine kernel of Cho & Saul 2009):
     Sigma^l(x, x') = sigma_w^2 E[relu(u) relu(u')] + sigma_b^2,  E[relu relu] = sqrt(q q')/(2 pi) (sin t + (pi - t) cos t),
@@ -40,8 +45,7 @@ import torch
 
 from isometry.init import crelu, gaussian_, looks_linear_
 from isometry.io import write_csv
-from isometry.papers.extras.common import PAPER, scale, seed
-from isometry.plotting import new_figure, save_figure
+from isometry.papers.extras.common import PAPER
 from isometry.theory.quadrature import hermite_nodes
 
 ARCHS = ("plain", "resnet", "looks_linear")
@@ -122,6 +126,27 @@ def net_gradients(arch: str, depth: int, width: int, x: torch.Tensor, n_networks
     return g
 
 
+def spectral_exponent(g: np.ndarray, f_max: float = 0.25) -> float:
+    """beta of the power spectrum P(f) ~ f^-beta of signals g (E, G) along the grid: the mean periodogram of the
+    per-signal mean-removed g over the E signals, fitted in log-log over the frequencies 1 .. f_max * G (in cycles
+    per grid). White noise has beta = 0, brown noise (a random walk) beta = 2 (BAL Fig. 1's references)."""
+    g = np.asarray(g, float)
+    g = g - g.mean(axis=1, keepdims=True)
+    P = (np.abs(np.fft.rfft(g, axis=1)) ** 2).mean(axis=0)
+    f = np.arange(len(P))
+    sel = (f >= 1) & (f <= max(2, int(f_max * g.shape[1])))
+    if not np.all(P[sel] > 0):
+        return float("nan")
+    return float(-np.polyfit(np.log(f[sel]), np.log(P[sel]), 1)[0])
+
+
+def noise_references(n: int, grid: int, gen: torch.Generator) -> dict[str, np.ndarray]:
+    """BAL Fig. 1's references: ``n`` white-noise signals N(0, 1) on the grid and ``n`` brown-noise signals (their
+    cumulative sums: random walks)."""
+    white = torch.randn(n, grid, generator=gen, dtype=torch.float64).numpy()
+    return {"white_noise": white, "brown_noise": np.cumsum(white, axis=1)}
+
+
 def autocorrelation(g: np.ndarray, lag: int) -> float:
     """Uncentred lag-k autocorrelation of gradients g (E, G) over grid and networks (module docstring)."""
     g = np.asarray(g, float)
@@ -165,28 +190,42 @@ def theory_autocorrelation(x: np.ndarray, depths, lag: int, *, input_sigma_b2: f
 
 # ------------------------------------------------------------------------------------------------------- experiment
 def experiment(params, inputs, output):
-    """Gradients along the grid (one net per architecture at the shown depths), lag-k autocorrelations versus depth
-    for every architecture (simulation, and mean-field theory for plain), and the Looks-Linear linearity error.
+    """Gradients along the grid, their lag-k autocorrelations and spectral exponents versus depth for every
+    architecture (simulation; mean-field theory for plain nets without batch norm), the white / brown noise
+    references of BAL Fig. 1, and the Looks-Linear linearity error (a unit-tested property, drawn in the caption).
 
-    Rows (``kind``): ``gradient`` (arch, depth, x, value = g(x) of network 0); ``autocorr`` (arch, depth, lag, value
-    = rho, theory); ``linearity`` (looks_linear, depth, value = max|f - (a x + c)| / max|f|).
+    Rows (``kind``): ``gradient`` (arch, batchnorm, depth, x, value = g(x) of network 0, drawn depths only; the
+    noise references have arch white_noise / brown_noise and no depth); ``autocorr`` (arch, batchnorm, depth, lag,
+    value = rho, theory); ``spectrum`` (arch, batchnorm, depth, value = beta); ``linearity`` (looks_linear, depth,
+    value = max|f - (a x + c)| / max|f|).
     """
     p = params["shattered"]
     N, G, xmax = int(p["width"]), int(p["n_grid"]), float(p["x_max"])
     E = int(p["n_networks"])
+    base_seed = int(params["seed"])
     x = torch.linspace(-xmax, xmax, G, dtype=torch.float64)
     kw = dict(input_sigma_b2=float(p["input_sigma_b2"]), sigma_b2=float(p["sigma_b2"]),
               residual_scale=float(p["residual_scale"]))
     depths = sorted({1, *map(int, p["depths"])})
+    extra = {"resnet": sorted(set(map(int, p["resnet_depths"])) - set(depths))}
     show = {a: int(p["show_depths"][a]) for a in ARCHS}
     lags = sorted(map(int, p["lags"]))
     theory = {lag: dict(zip(depths, theory_autocorrelation(x.numpy(), depths, lag, input_sigma_b2=kw["input_sigma_b2"],
                                                            sigma_b2=kw["sigma_b2"]))) for lag in lags}
     rows = []
+
+    def describe(arch, bn, depth, g, th=None):
+        rows.append({"kind": "spectrum", "arch": arch, "batchnorm": bn, "depth": depth,
+                     "value": spectral_exponent(g)})
+        for lag in lags:
+            rows.append({"kind": "autocorr", "arch": arch, "batchnorm": bn, "depth": depth, "lag": lag,
+                         "value": autocorrelation(g, lag), "theory": th[lag][depth] if th else float("nan")})
+
     for j, (arch, bn) in enumerate(VARIANTS):
         shown = DISPLAY[arch] == bn
-        for depth in sorted(set(depths) | ({show[arch]} if shown else set())):
-            gen = torch.Generator().manual_seed(seed(params) * 1000 + 100 * j + depth)
+        todo = set(depths) | set(extra.get(arch, ())) | ({show[arch]} if shown else set())
+        for depth in sorted(todo):
+            gen = torch.Generator().manual_seed(base_seed * 1000 + 100 * j + depth)
             if arch == "looks_linear":
                 g, f, a, c = net_gradients(arch, depth, N, x, E, gen, batchnorm=bn, return_linear=True, **kw)
                 lin = a[:, None] * x[None, :] + c[:, None]
@@ -198,85 +237,14 @@ def experiment(params, inputs, output):
             if shown and (depth == show[arch] or depth == 1):
                 rows += [{"kind": "gradient", "arch": arch, "batchnorm": bn, "depth": depth, "x": float(xi),
                           "value": float(v)} for xi, v in zip(x.numpy(), gn[0])]
-            if depth in depths:
-                for lag in lags:
-                    th = theory[lag][depth] if (arch == "plain" and not bn) else float("nan")
-                    rows.append({"kind": "autocorr", "arch": arch, "batchnorm": bn, "depth": depth, "lag": lag,
-                                 "value": autocorrelation(gn, lag), "theory": th})
+            describe(arch, bn, depth, gn, theory if (arch == "plain" and not bn) else None)
+    for name, g in noise_references(E, G, torch.Generator().manual_seed(base_seed * 1000 + 999)).items():
+        rows += [{"kind": "gradient", "arch": name, "batchnorm": False, "x": float(xi), "value": float(v)}
+                 for xi, v in zip(x.numpy(), g[0])]
+        rows.append({"kind": "spectrum", "arch": name, "batchnorm": False, "value": spectral_exponent(g)})
+        rows += [{"kind": "autocorr", "arch": name, "batchnorm": False, "lag": lag, "value": autocorrelation(g, lag)}
+                 for lag in lags]
     df = pd.DataFrame(rows, columns=["kind", "arch", "batchnorm", "depth", "lag", "x", "value", "theory"])
     df.insert(0, "paper", PAPER)
-    df["width"], df["n_networks"], df["n_grid"] = N, E, G
+    df["width"], df["n_networks"], df["n_grid"], df["x_max"] = N, E, G, xmax
     write_csv(df, output)
-
-
-# ----------------------------------------------------------------------------------------------------------- figure
-def figure(params, inputs, output):
-    from isometry.papers.extras.common import read
-
-    df = read(inputs, "shattered_gradients")
-    N, E = int(df.width.iloc[0]), int(df.n_networks.iloc[0])
-    gr = df[df.kind == "gradient"]
-    panels = [("plain", 1)] + [(a, int(gr[(gr.arch == a)].depth.max())) for a in ARCHS]
-    fig, ax = new_figure(2, 4, width=3.0, height=2.4)
-    for k, (arch, depth) in enumerate(panels):
-        a = ax[0, k]
-        d = gr[(gr.arch == arch) & (gr.depth == depth)].sort_values("x")
-        y = d.value.to_numpy()
-        rms = float(np.sqrt(np.mean(y * y))) or 1.0
-        a.plot(d.x, y / rms, color=COLORS[arch], lw=0.8)
-        a.set_title(f"{LABELS[arch]}, depth {depth}", fontsize=8)
-        a.set_xlabel("input x")
-        a.set_ylabel("df/dx (/ rms)")
-        ymax = max(1.1 * float(np.abs(y / rms).max()), 1.5)
-        a.set_ylim(-ymax, ymax)
-    ac = df[df.kind == "autocorr"]
-    lags = sorted(ac.lag.dropna().unique())
-    a = ax[1, 0]
-    for arch, bn in VARIANTS:
-        d = ac[(ac.arch == arch) & (ac.batchnorm == bn) & (ac.lag == lags[0])].sort_values("depth")
-        main = DISPLAY[arch] == bn
-        a.plot(d.depth, d.value, "o-" if main else "s--", ms=3, color=COLORS[arch] if main else "0.4",
-               label=LABELS[arch] + (", BN" if bn else ", no BN"))
-        if arch == "plain" and not bn:
-            a.plot(d.depth, d.theory, ":", color="k", lw=1.2, label="no BN: mean-field theory")
-    a.set_xscale("log")
-    a.set_ylim(-0.1, 1.05)
-    a.set_xlabel("depth L (ReLU layers)")
-    a.set_ylabel(f"lag-{int(lags[0])} gradient autocorrelation")
-    a.set_title("neighbouring gradients decorrelate", fontsize=8)
-    a.legend(fontsize=5.5, loc="lower left")
-    import matplotlib
-
-    cmap = matplotlib.colormaps["viridis"]
-    for k, arch in enumerate(ARCHS):
-        a = ax[1, k + 1]
-        d = ac[(ac.arch == arch) & (ac.batchnorm == DISPLAY[arch])]
-        ds = sorted(d.depth.unique())
-        for i, dep in enumerate(ds):
-            s = d[d.depth == dep].sort_values("lag")
-            a.plot(s.lag, s.value, "o-", ms=2.5, color=cmap(i / max(len(ds) - 1, 1)), label=f"L={dep}")
-        a.set_xscale("log", base=2)
-        a.set_ylim(-0.1, 1.05)
-        a.set_xlabel("lag k (grid steps)")
-        a.set_ylabel("autocorrelation rho(k)")
-        a.set_title(LABELS[arch] + (", BN" if DISPLAY[arch] else ""), fontsize=8)
-        if k == 0:
-            a.legend(fontsize=5, ncol=2, loc="upper right")
-    fig.tight_layout()
-    lin = df[df.kind == "linearity"]
-    G = int(df.n_grid.iloc[0])
-    dx = 2 * float(gr.x.max()) / (G - 1)
-    cap = (f"Balduzzi et al. 2017 (shattered gradients), Fig. 1-2 analogue (scale: {scale(params)}). Top: gradient "
-           f"df/dx of one random network along a {G}-point grid of a scalar input (spacing {dx:.3g}), width {N}, "
-           "frozen batch norm over the grid before every ReLU of the plain and residual nets (as in BAL), normalized by "
-           "its rms: a 1-layer net gives "
-           "a smooth gradient, a deep plain ReLU net (He init) white-noise-like 'shattered' gradients, a residual net "
-           "brown-noise-like ones, a Looks-Linear CReLU net (W = [W0, -W0], W0 orthogonal) a constant gradient (it "
-           f"is affine at init: max relative deviation from its linear map {lin.value.max():.1e}). Bottom: uncentred "
-           f"gradient autocorrelation over {E} random nets per depth, versus depth at lag {int(lags[0])} (left) and "
-           "versus lag (right); grey: plain ReLU without batch norm, with its mean-field prediction (dotted; "
-           "arc-cosine kernel, gradient independence), which decorrelates far more slowly. No data set (a grid of "
-           "scalar inputs). Deviations: batch-norm statistics are computed at init and then held fixed (so df/dx is "
-           "the derivative of a per-point function); input-layer biases N(0, 1); the residual branch is W relu(BN(x)) "
-           "with no second layer.")
-    save_figure(fig, output, cap)
