@@ -6,7 +6,15 @@
 #   python -m isometry shards xiao2018                     list a paper's sweep shards (rerun one with --forcerun)
 from snakemake.utils import min_version
 
+from isometry.config import load_config_file
+
 min_version("9.0")
+
+# Our reader first: a YAML/JSON error, a duplicate key or a missing file is named with file and line (Snakemake's
+# own message names neither). Files given with --configfile were already read by Snakemake; they are re-read here
+# for duplicate keys.
+for _cfgfile in list(workflow.overwrite_configfiles) or ["config/config.yaml"]:
+    load_config_file(_cfgfile)
 
 
 configfile: "config/config.yaml"

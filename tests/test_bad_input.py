@@ -194,7 +194,10 @@ def test_full_disk_while_checkpointing_training_goes_on(tmp_path, monkeypatch, c
     def save(obj, f, *a, **k):
         calls.append(obj["step"])
         if len(calls) > 3:                                           # the 4th write on: half a file, then ENOSPC
-            Path(f).write_bytes(b"PK\x03\x04 partial")
+            if hasattr(f, "write"):
+                f.write(b"PK\x03\x04 partial")
+            else:
+                Path(f).write_bytes(b"PK\x03\x04 partial")
             _enospc()
         return real_save(obj, f, *a, **k)
 
@@ -242,3 +245,540 @@ def test_full_disk_at_the_end_keeps_finished_work_and_rerun_resumes(tmp_path, ca
     assert not (tmp_path / "o.csv.ckpt").exists()
     df = pd.read_csv(tmp_path / "o.csv")
     assert len(df) == 4 * df.step.nunique() and df.step.max() == 40
+
+
+# ================================================================================================ hardening (issue 20)
+import contextlib  # noqa: E402
+import stat  # noqa: E402
+
+
+@contextlib.contextmanager
+def small_tmpfs(path: Path, size: str = "1m"):
+    """A real file system of ``size`` mounted at ``path`` (root only; the test is skipped otherwise, saying why)."""
+    if os.geteuid() != 0:
+        pytest.skip("full-disk test needs root to mount a small tmpfs (CI runs as root)")
+    path.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()})")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def _fill(d: Path) -> Path:
+    """Fill the file system holding ``d`` (a small tmpfs) until it has no space left; return the filler file."""
+    filler = d / "filler"
+    with open(filler, "wb", buffering=0) as fh:
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 4096)
+    return filler
+
+
+def test_full_disk_during_a_real_checkpoint_training_goes_on(tmp_path, monkeypatch, capsys):
+    """Issue 20 item 1: torch.save on a full disk raised RuntimeError ('unexpected pos'), which killed the job."""
+    ref, _ = _run_ds(StopAt())
+    monkeypatch.setenv(checkpoint.ENV_EVERY, "0")
+    with small_tmpfs(tmp_path / "fs") as fs:
+        ck = fs / "ckpt"
+        ck.mkdir()
+        _fill(fs)
+        with checkpoint.checkpointing(ck):
+            got, _ = _run_ds(StopAt())
+        pd.testing.assert_frame_equal(ref.drop(columns="wall_s"), got.drop(columns="wall_s"))
+        err = capsys.readouterr().err
+        assert "could not write checkpoint" in err and "training goes on" in err
+        assert f"no space left on device: {ck}/" in err
+        assert [p.name for p in ck.iterdir()] == [".lock"]           # no partial or temporary file left
+
+
+def test_full_disk_during_dataset_conversion_names_the_file(tmp_path, capsys, shared_data):
+    """Issue 20 items 1 and 8: `data` on a full disk said `basic_ios::clear` / a traceback."""
+    with small_tmpfs(tmp_path / "fs") as fs:
+        rc, err = _main(capsys, "data", "mnist", "--mirror", shared_data, "--no-download", "--data-dir", fs / "data")
+        assert rc == 1, err
+        assert f"error: no space left on device: {fs}/data/mnist/mnist.pt" in err
+        assert "Traceback" not in err
+        assert not (fs / "data" / "mnist" / "mnist.pt").exists()
+        assert not [p for p in (fs / "data" / "mnist").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_data_on_a_read_only_path_is_a_clear_error(tmp_path, capsys, shared_data):
+    """Issue 20 item 8: `data --data-dir <read-only>` printed a traceback."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() == 0:
+        with small_tmpfs(ro):
+            subprocess.run(["mount", "-o", "remount,ro", str(ro)], check=True)
+            rc, err = _main(capsys, "data", "mnist", "--mirror", shared_data, "--no-download", "--data-dir",
+                            ro / "data")
+    else:
+        ro.chmod(0o555)
+        try:
+            rc, err = _main(capsys, "data", "mnist", "--mirror", shared_data, "--no-download", "--data-dir",
+                            ro / "data")
+        finally:
+            ro.chmod(0o755)
+    assert rc == 1, err
+    assert f"error: cannot write {ro}/data/mnist" in err and "choose a writable --data-dir" in err
+    assert "Traceback" not in err
+
+
+def test_outputs_honour_the_umask(tmp_path):
+    """Issue 20 item 10: temp-file-then-rename left every output 0600 whatever the umask."""
+    from isometry.io import save_torch, write_text
+
+    old = os.umask(0o022)
+    try:
+        write_csv(pd.DataFrame({"a": [1]}), tmp_path / "r.csv")
+        write_text("x", tmp_path / "c.txt")
+        save_torch({"x": torch.zeros(2)}, tmp_path / "t.pt")
+        os.umask(0o077)
+        write_text("y", tmp_path / "private.txt")
+    finally:
+        os.umask(old)
+    for name in ("r.csv", "c.txt", "t.pt"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+    assert stat.S_IMODE((tmp_path / "private.txt").stat().st_mode) == 0o600
+
+
+# ------------------------------------------------------------------------------------------------ kill -9 and locks
+def _alive(pid: int) -> bool:
+    from isometry.process import _stat
+
+    return _stat(pid) is not None
+
+
+def _wait_for(pred, timeout: float) -> bool:
+    import time
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+_CHILD = ("import os, sys, time; from isometry.process import die_with_parent; ok = die_with_parent(interval=0.1); "
+          "open(sys.argv[1], 'w').write(f'{os.getpid()} {ok}'); time.sleep(60)")
+
+
+def test_training_process_dies_with_a_killed_snakemake(tmp_path):
+    """Issue 20 item 13: kill -9 of Snakemake left `python -m isometry experiment` training (Snakemake -> bash ->
+    python; the job shell survives the kill, so the kernel's parent-death signal alone is not enough)."""
+    import shlex
+
+    pidfile = tmp_path / "child.pid"
+    (tmp_path / "child.py").write_text(_CHILD)
+    inner = f"{shlex.quote(sys.executable)} {shlex.quote(str(tmp_path / 'child.py'))} {shlex.quote(str(pidfile))}"
+    (tmp_path / "fake_snakemake.py").write_text(
+        f"import subprocess, time\nsubprocess.Popen(['bash', '-c', {inner + '; echo shell-survives'!r}])\n"
+        "time.sleep(60)\n")
+    script = shlex.quote(str(tmp_path / "fake_snakemake.py"))
+    fake_snakemake = f"exec -a snakemake {shlex.quote(sys.executable)} {script}"
+    sm = subprocess.Popen(["bash", "-c", fake_snakemake], env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text(), 30), "child did not start"
+        pid, ok = pidfile.read_text().split()
+        pid = int(pid)
+        assert ok == "True"
+        sm.kill()                                                    # kill -9 of "Snakemake" only
+        assert _wait_for(lambda: not _alive(pid), 5), "the training process outlived Snakemake"
+    finally:
+        sm.kill()
+        sm.wait()
+        with contextlib.suppress(Exception):
+            os.kill(int(pidfile.read_text().split()[0]), 9)
+
+
+def test_without_snakemake_the_process_is_left_alone(tmp_path):
+    """`nohup python -m isometry experiment ...` (no Snakemake above it) must not be tied to its shell."""
+    pidfile = tmp_path / "child.pid"
+    r = subprocess.run([sys.executable, "-c", _CHILD.replace("time.sleep(60)", "pass"), str(pidfile)],
+                       env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60)
+    assert r.returncode == 0 and pidfile.read_text().split()[1] == "False"
+
+
+def test_second_process_never_deletes_a_locked_checkpoint_directory(tmp_path, monkeypatch):
+    """Issue 20 item 13 (race): a second run that found the directory locked before the first had saved anything
+    removed it ('nothing computed yet') -- under the first run's feet."""
+    import threading
+
+    out = tmp_path / "o.csv"
+    ckdir = Path(f"{out}.ckpt")
+    entered, release, errors = threading.Event(), threading.Event(), []
+
+    def first():
+        try:
+            with checkpoint.experiment_checkpoints(out, "x.y", {"a": 1}, every=0) as s:
+                entered.set()
+                release.wait(30)
+                (s.dir / "0000-k.pt").write_bytes(b"x")                 # a checkpoint appears after the race
+                write_csv(pd.DataFrame({"a": [1]}), out)
+        except BaseException as exc:                                   # noqa: BLE001
+            errors.append(exc)
+
+    t = threading.Thread(target=first)
+    t.start()
+    try:
+        assert entered.wait(30)
+        monkeypatch.setenv(checkpoint.ENV_LOCK_WAIT, "0.3")
+        for params in ({"a": 1}, {"a": 2}):                              # same run, and another configuration
+            with pytest.raises(OSError, match=r"checkpoint directory .*o\.csv\.ckpt is in use by process "
+                                              rf"{os.getpid()} "):
+                with checkpoint.experiment_checkpoints(out, "x.y", params):
+                    pass
+            assert (ckdir / "experiment.json").is_file() and (ckdir / ".lock").is_file()
+    finally:
+        release.set()
+        t.join(30)
+    assert not errors and out.exists() and not ckdir.exists()
+
+
+def test_stale_lock_of_a_dead_process_is_taken(tmp_path, capsys):
+    """A lock file left by a process killed with -9 (its pid recorded in it) does not block the rerun."""
+    d = tmp_path / "o.csv.ckpt"
+    code = ("import sys, time; from isometry import checkpoint\n"
+            "with checkpoint.directory_lock(sys.argv[1]):\n    print('locked', flush=True); time.sleep(60)")
+    p = subprocess.Popen([sys.executable, "-c", code, str(d)], stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert p.stdout.readline().strip() == "locked"
+    assert json.loads((d / ".lock").read_text())["pid"] == p.pid
+    p.kill()
+    p.wait()
+    with checkpoint.directory_lock(d, wait=0):                       # no waiting, no error
+        assert json.loads((d / ".lock").read_text())["pid"] == os.getpid()
+
+
+def test_real_snakemake_kill_9_stops_its_job(tmp_path):
+    """The same through a real Snakemake (Snakemake -> bash -c 'set -euo pipefail; python ...' -> python)."""
+    (tmp_path / "child.py").write_text(_CHILD)
+    (tmp_path / "Snakefile").write_text(
+        "rule a:\n    output: 'a.txt'\n"
+        f"    shell: '{sys.executable} child.py child.pid > job.log 2>&1; touch {{output}}'\n")
+    sm = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "--directory", str(tmp_path), "-s",
+                           str(tmp_path / "Snakefile")], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    pidfile = tmp_path / "child.pid"
+    try:
+        assert _wait_for(lambda: pidfile.exists() and pidfile.read_text(), 60), "job did not start"
+        pid = int(pidfile.read_text().split()[0])
+        sm.kill()
+        sm.wait()
+        assert _wait_for(lambda: not _alive(pid), 5), "the job outlived kill -9 of Snakemake"
+        assert "the Snakemake that started this job" in (tmp_path / "job.log").read_text()
+    finally:
+        sm.kill()
+        with contextlib.suppress(Exception):
+            os.kill(int(pidfile.read_text().split()[0]), 9)
+
+
+# ------------------------------------------------------------------------------------------------ converted datasets
+def _converted(data_dir: Path, n_train=64, n_test=32) -> Path:
+    """A small dataset converted the way `python -m isometry data` writes one (.pt + .json with its md5)."""
+    from isometry.data import save_converted
+
+    g = torch.Generator().manual_seed(0)
+    d = {"train_x": torch.randint(0, 256, (n_train, 1, 8, 8), dtype=torch.uint8, generator=g),
+         "train_y": torch.randint(0, 10, (n_train,), generator=g),
+         "test_x": torch.randint(0, 256, (n_test, 1, 8, 8), dtype=torch.uint8, generator=g),
+         "test_y": torch.randint(0, 10, (n_test,), generator=g),
+         "name": "mnist", "variant": "official", "source": "test", "classes": [str(i) for i in range(10)]}
+    return save_converted(d, data_dir / "mnist" / "mnist.pt")
+
+
+def _tamper_in_place(path: Path, edit) -> None:
+    """Rewrite ``path`` in place (same inode) with ``edit(dict)`` applied, and put its mtime back."""
+    import io
+
+    st = path.stat()
+    d = torch.load(path, weights_only=True)
+    edit(d)
+    buf = io.BytesIO()
+    torch.save(d, buf)
+    with open(path, "r+b") as fh:
+        fh.write(buf.getvalue())
+        fh.truncate()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def test_dataset_modified_in_place_is_detected(tmp_path, monkeypatch, capsys):
+    """Issue 20 item 2: pixels and labels changed in place (mtime kept) trained silently; the CSV said
+    'mnist (official)'."""
+    from isometry.data import DatasetCorruptError, load_dataset
+
+    monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
+    pt = _converted(tmp_path / "data")
+    assert load_dataset("mnist", tmp_path / "data").label == "mnist (official)"     # verified, and remembered
+
+    def edit(d):
+        d["train_x"][:10] = 255 - d["train_x"][:10]
+        d["train_y"][:10] = (d["train_y"][:10] + 1) % 10
+
+    _tamper_in_place(pt, edit)
+    with pytest.raises(DatasetCorruptError) as e:
+        load_dataset("mnist", tmp_path / "data")
+    msg = str(e.value)
+    assert msg.startswith(f"{pt}: checksum mismatch, md5 ") and f"recorded in {pt.with_suffix('.json')}" in msg
+    assert f"rebuild it with `python -m isometry data mnist --data-dir {tmp_path / 'data'}`" in msg
+
+    p = {"steps": 5, "batch_size": 8, "data_dir": str(tmp_path / "data"), "device": "cpu",
+         "grid": {"depth": 1, "width": 4}}
+    rc, err = _main(capsys, "experiment", "sweep.mlp", "--params", json.dumps(p), "--output", tmp_path / "o.csv")
+    assert rc == 1 and f"error: sweep.mlp: {pt}: checksum mismatch" in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_truncated_or_malformed_dataset_names_the_file(tmp_path, monkeypatch):
+    """Issue 20 item 2: a truncated .pt gave 'failed finding central directory' without the file name; labels
+    outside the class range gave 'IndexError: Target 7 is out of bounds' during training."""
+    from isometry.data import DatasetCorruptError, load_dataset, save_converted
+
+    monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
+    pt = _converted(tmp_path / "a")
+    pt.with_suffix(".json").unlink()                                # no checksum to compare with
+    pt.write_bytes(pt.read_bytes()[: pt.stat().st_size // 2])
+    with pytest.raises(DatasetCorruptError, match=rf"^{pt}: unreadable \(.*\); rebuild it with"):
+        load_dataset("mnist", tmp_path / "a")
+
+    pt = _converted(tmp_path / "b")
+    d = torch.load(pt, weights_only=True)
+    d["classes"] = d["classes"][:5]                                 # 5 classes, labels up to 9: a bad conversion
+    save_converted(d, pt)
+    with pytest.raises(DatasetCorruptError, match=r"train labels outside 0\.\.4 \(found 0\.\.9\)"):
+        load_dataset("mnist", tmp_path / "b")
+
+
+def test_dataset_verification_is_cheap_after_the_first_load(tmp_path, monkeypatch):
+    """The md5 is computed once per file (then a stat): later loads, in this process or another, do not hash."""
+    import isometry.data as data
+
+    monkeypatch.setenv("ISOMETRY_CACHE_DIR", str(tmp_path / "cache"))
+    _converted(tmp_path / "data")
+    calls = []
+    real = data.md5sum
+    monkeypatch.setattr(data, "md5sum", lambda p, *a: calls.append(p) or real(p, *a))
+    data.load_dataset("mnist", tmp_path / "data")
+    data._verified.clear()                                          # a new process: only the on-disk stamp is left
+    data.load_dataset("mnist", tmp_path / "data")
+    assert len(calls) == 1
+
+
+def test_incomplete_or_corrupt_cifar_image_folder_is_not_used(tmp_path, monkeypatch, capsys):
+    """Issue 20 item 3: a folder missing 1,000 images converted (exit 0) into 49,000 training images; a truncated
+    .jpg failed with 'OSError: Truncated File Read' without naming the file."""
+    import numpy as np
+
+    import isometry.data as D
+    from test_data import _make_image_folder
+
+    monkeypatch.setattr(D, "CIFAR10_JPEG_PER_CLASS", {"train": 3, "test": 2})   # the real copy: 5,000 / 1,000
+    folder = tmp_path / "mirror" / "cifar-10-jpeg"
+    _make_image_folder(folder, np.random.default_rng(0), per_class=(3, 2))
+    (folder / "train" / "cat" / "0001.jpg").unlink()
+    argv = ["data", "cifar10", "--mirror", tmp_path / "mirror", "--no-download", "--cifar10-source", "jpeg",
+            "--data-dir", tmp_path / "data"]
+    rc, err = _main(capsys, *argv)
+    assert rc == 1, err
+    assert (f"jpeg image folder {folder}: incomplete copy of CIFAR-10 (train/cat: 2 images, expected 3) (not used)"
+            in err)
+    assert not (tmp_path / "data" / "cifar10" / "cifar10.pt").exists()
+
+    (folder / "train" / "cat" / "0001.jpg").write_bytes((folder / "train" / "cat" / "0000.jpg").read_bytes())
+    bad = folder / "test" / "ship" / "0001.jpg"
+    bad.write_bytes(bad.read_bytes()[:200])                          # truncated JPEG
+    rc, err = _main(capsys, *argv)
+    assert rc == 1, err
+    assert f"{bad}: cannot decode this image (OSError: " in err and "corrupt or truncated file" in err
+    assert "Traceback" not in err and not (tmp_path / "data" / "cifar10" / "cifar10.pt").exists()
+
+
+# ------------------------------------------------------------------------------------------------ config hardening
+def _tiny() -> dict:
+    return copy.deepcopy(load_yaml(REPO / "tests/configs/tiny.yaml"))
+
+
+def test_reference_depth_not_swept_is_rejected(tmp_path):
+    """Issue 20 item 4: reference_depth 7 with depths [2, 4] compared t(4)/t(4) = 1, and 'orthogonal learning time
+    is depth-independent' passed."""
+    for ref, needle in ((7, "config key 'saxe2014.depth_sweep.reference_depth': 7 is not one of the values of "
+                            "'saxe2014.depth_sweep.depths' (2, 4): the learning-time checks compare"),
+                        (4, "config key 'saxe2014.depth_sweep.reference_depth': 4 must be less than the maximum of "
+                            "'saxe2014.depth_sweep.depths' (4): at the deepest depth itself the ratio")):
+        cfg = _tiny()
+        cfg["saxe2014"]["depth_sweep"]["reference_depth"] = ref
+        with pytest.raises(ConfigError) as e:
+            validate_config(cfg)
+        assert needle in str(e.value)
+    cfg = _tiny()
+    cfg["saxe2014"]["depth_sweep"]["curves_depth"] = 3
+    with pytest.raises(ConfigError, match=r"'saxe2014.depth_sweep.curves_depth': 3 is not one of the values"):
+        validate_config(cfg)
+    cfg = _tiny()
+    cfg["sussillo2014"]["optimal_gain"]["stat_gains"] = {"min": 2.0, "max": 0.8, "num": 5}
+    with pytest.raises(ConfigError, match=r"'sussillo2014.optimal_gain.stat_gains.max': 0.8 must be greater than "
+                                          r"'sussillo2014.optimal_gain.stat_gains.min' \(2.0\)"):
+        validate_config(cfg)
+
+
+def test_cross_key_constraints_are_extensible():
+    from isometry.config import CONSTRAINTS, Compare, OneOf, check_constraints
+
+    cfg = {"s": {"depths": [1, 2], "show": {"a": 2, "b": 5}, "lst": [1, 3]}}
+    assert check_constraints(cfg, [OneOf("s.show.*", "s.depths", "drawn depth")]) == [
+        "config key 's.show.b': 5 is not one of the values of 's.depths' (1, 2): drawn depth"]
+    assert check_constraints(cfg, [OneOf("s.lst", "s.depths")]) == [
+        "config key 's.lst[1]': 3 is not one of the values of 's.depths' (1, 2)"]
+    assert check_constraints(cfg, [Compare("s.show.a", ">=", "s.depths", "max")]) == []
+    assert check_constraints({"s": {"enabled": False, "x": 9, "d": [1]}}, [OneOf("s.x", "s.d")]) == []
+    assert check_constraints(cfg, [OneOf("nope.x", "s.depths")]) == []          # absent keys: nothing to check
+    assert all(hasattr(c, "violations") for c in CONSTRAINTS)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_rejected(value):
+    """Issue 20 item 6: `lr_in: [.nan]` validated, and every run was then recorded as diverged."""
+    cfg = _tiny()
+    cfg["sussillo2014"]["gain_sweep"]["lr_in"] = [value]
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg)
+    assert (f"config key 'sussillo2014.gain_sweep.lr_in[0]': {value!r} is not a finite number (NaN and infinities "
+            "are not accepted anywhere in the configuration)") in str(e.value)
+
+
+def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
+    """Issue 20 item 7: '1e-3' is not of type 'number'; nested --config overrides were always text; a duplicate
+    YAML key silently kept the last value."""
+    from snakemake.cli import parse_config
+
+    from isometry.config import load_config_file
+
+    text = (REPO / "tests/configs/tiny.yaml").read_text()
+    text = text.replace("lr: 0.01, lr_depth_scaling", "lr: 1e-2, lr_depth_scaling")
+    text = text.replace("critical: {sigma_w2: 1.05, sigma_b2: 2.01e-5}",
+                        "critical: {sigma_w2: 1.05, sigma_b2: 2.01E-5}")
+    text = text.replace("grad_clip: 5.0", "grad_clip: 5.0e0")
+    (tmp_path / "num.yaml").write_text(text)
+    cfg = validate_config(load_config_file(tmp_path / "num.yaml"))
+    assert cfg["xiao2018"]["train"]["lr"] == 0.01 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
+    assert cfg["sussillo2014"]["recipe"]["grad_clip"] == 5.0
+
+    # what Snakemake delivers for `--config sussillo2014='{walks: {width: 8}, gain_sweep: {lr_in: [1e-3]}}'`
+    over = parse_config(["sussillo2014={walks: {width: 8, n_show: 0}, gain_sweep: {lr_in: [1e-3], gains: [1, 2]}}",
+                         "xiao2018={train: {lr_max: null, shared_data_order: false}, model: {checkpoint: 2}}"])
+    assert over["sussillo2014"]["walks"]["width"] == "8"                    # Snakemake: text
+    cfg = _tiny()
+    from isometry.config import deep_update
+
+    cfg = validate_config(deep_update(cfg, over))
+    assert cfg["sussillo2014"]["walks"] == {"width": 8, "depth": 16, "n_walks": 32, "n_show": 0}
+    gs = cfg["sussillo2014"]["gain_sweep"]
+    assert gs["lr_in"] == [0.001] and gs["gains"] == [1, 2]
+    assert cfg["xiao2018"]["train"]["lr_max"] is None and cfg["xiao2018"]["train"]["shared_data_order"] is False
+    assert cfg["xiao2018"]["model"]["checkpoint"] == 2
+    cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {width: wide}}"]))
+    with pytest.raises(ConfigError, match=r"'sussillo2014.walks.width': 'wide' is not a number \(write it unquoted"):
+        validate_config(cfg)
+
+    (tmp_path / "dup.yaml").write_text("scale: test\ndata:\n  dir: data\n  download: false\n  dir: other\n")
+    rc, err = _main(capsys, "validate-config", tmp_path / "dup.yaml")
+    assert rc == 2
+    assert f"error: {tmp_path}/dup.yaml, line 5, column 3: duplicate key 'dir' (first given on line 3;" in err
+
+
+def test_validate_config_on_a_broken_missing_or_directory_path(tmp_path, capsys):
+    """Issue 20 item 8: validate-config printed a traceback for a YAML syntax error, a missing file, a directory."""
+    from isometry.config import load_config_file
+
+    (tmp_path / "bad.yaml").write_text("scale: test\ndata:\n  dir: data\n   mirrors: [a\n")
+    rc, err = _main(capsys, "validate-config", tmp_path / "bad.yaml")
+    assert rc == 2 and f"error: {tmp_path}/bad.yaml, line 4, column " in err and "not valid YAML" in err
+    assert "Traceback" not in err
+    rc, err = _main(capsys, "validate-config", tmp_path / "nope.yaml")
+    assert rc == 2 and f"error: config file {tmp_path}/nope.yaml: no such file" in err
+    rc, err = _main(capsys, "validate-config", tmp_path)
+    assert rc == 2 and f"error: config file {tmp_path}: is a directory" in err
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="the top level must be a mapping"):
+        load_config_file(tmp_path / "list.yaml")
+    (tmp_path / "tab.yaml").write_text("scale: test\ndata:\n\tdir: data\n")
+    with pytest.raises(ConfigError, match=rf"^{tmp_path}/tab.yaml, line 3, column 1: not valid YAML: .*tabs"):
+        load_config_file(tmp_path / "tab.yaml")
+
+
+def test_user_init_scheme_in_a_structural_section_says_where_they_work():
+    """Issue 20 item 14: the README's 'module:function' example works only where a section takes any scheme."""
+    cfg = _tiny()
+    cfg["saxe2014"]["nonlinear_gain"]["inits"] = ["gaussian", "mypkg.inits:scaled_uniform"]
+    with pytest.raises(ConfigError) as e:
+        validate_config(cfg)
+    assert ("config key 'saxe2014.nonlinear_gain.inits[1]': 'mypkg.inits:scaled_uniform' is not one of gaussian, "
+            "orthogonal (user init schemes 'module.path:function' are accepted where a section takes any init "
+            "scheme (xiao2018 and extras)") in str(e.value)
+    cfg = _tiny()
+    cfg["xiao2018"]["trainability_heatmap"]["inits"] = ["gaussian", "isometry.init.dense:gaussian_"]
+    cfg["extras"]["cnn"]["init"] = "isometry.init.dense:orthogonal_"
+    validate_config(cfg)
+
+
+# ------------------------------------------------------------------------------------------------ advise
+@pytest.mark.parametrize("argv, needle", [
+    (["--sigma-w2", "-2"], "error: --sigma-w2 must be a finite number > 0, got -2.0"),
+    (["--sigma-w2", "nan"], "error: --sigma-w2 must be a finite number > 0, got nan"),
+    (["--sigma-w2", "0"], "error: --sigma-w2 must be a finite number > 0, got 0.0"),
+    (["--bias-variance", "inf"], "error: --bias-variance must be a finite number >= 0, got inf"),
+    (["--bias-variance", "-1"], "error: --bias-variance must be a finite number >= 0, got -1.0"),
+    (["--width", "1"], "error: --width must be >= 2, got 1"),
+    (["--depth", "0"], "error: --depth must be >= 1, got 0"),
+])
+def test_advise_rejects_nonsense(capsys, argv, needle):
+    """Issue 20 item 9 / issue 19 item 6: sigma_w^2 = -2 or NaN exited 0 (printing chi_1 = -2)."""
+    base = {"--nonlinearity": "tanh", "--depth": "10", "--width": "64"}
+    for k, v in zip(argv[::2], argv[1::2]):
+        base[k] = v
+    rc, err = _main(capsys, "advise", *[x for kv in base.items() for x in kv])
+    assert rc == 2 and needle in err, err
+
+
+def test_advise_finite_width_caveat_and_one_prescription():
+    """Issue 20 item 9: width 4 tanh gave infinite-width numbers with 'Warnings: none'; tanh at depth 1000 mixed the
+    critical sigma_w^2 with a random-walk gain that mean field calls chaotic, without saying which it follows."""
+    from isometry import advisor
+    from isometry.theory import meanfield as mf
+
+    rep = advisor.advise("tanh", 3, 4)
+    assert any(w.startswith("finite width: every number above is an infinite-width limit") for w in rep["warnings"])
+    assert "Warnings: none" not in advisor.format_report(rep)
+    assert not any(w.startswith("finite width") for w in advisor.advise("tanh", 10, 256)["warnings"])
+
+    rep = advisor.advise("tanh", 1000, 256)
+    r, w = rep["recommended"], rep["random_walk"]
+    assert r["sigma_w2"] == pytest.approx(float(mf.critical_sigma_w2("tanh", 2e-5)))
+    assert r["follows"].startswith("the mean-field critical point chi_1 = 1")
+    assert w["chi_1_at_gain_star"] == pytest.approx(float(mf.chi_1("tanh", w["sigma_w2_star"], 2e-5)))
+    assert w["chi_1_at_gain_star"] > 1 and w["phase_at_gain_star"] == "chaotic"
+    assert "This advice follows the mean-field critical point" in w["vs_mean_field"]
+    assert not any("removes the drift" in x for x in rep["warnings"])           # no second, conflicting advice
+    text = advisor.format_report(rep)
+    assert "random walk vs mean field: g* = 1.06" in text and "chaotic at infinite" in text
+    relu = advisor.advise("relu", 50, 64)
+    alt = [a for a in relu["alternatives"] if a["scheme"] == "random_walk"]
+    assert alt and alt[0]["why"].startswith("Gaussian weights only")
+
+
+def test_json_config_duplicates_and_nan(tmp_path):
+    from isometry.config import load_config_file
+
+    (tmp_path / "c.json").write_text('{"scale": "test", "data": {"dir": "a", "dir": "b"}}')
+    with pytest.raises(ConfigError, match=r"c.json: duplicate key 'dir' \(JSON would silently keep the last one\)"):
+        load_config_file(tmp_path / "c.json")
+    (tmp_path / "n.json").write_text('{"max_ensemble": NaN}')
+    with pytest.raises(ConfigError, match="NaN is not a finite number"):
+        load_config_file(tmp_path / "n.json")
+    (tmp_path / "ok.json").write_text('{"scale": "test", "max_ensemble": 4}')
+    assert load_config_file(tmp_path / "ok.json") == {"scale": "test", "max_ensemble": 4}

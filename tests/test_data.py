@@ -132,6 +132,7 @@ def _make_image_folder(root, rng, per_class=(3, 2)):
 
 
 def test_cifar_image_folder_and_tarball(tmp_path, monkeypatch):
+    monkeypatch.setattr(D, "CIFAR10_JPEG_PER_CLASS", {"train": 3, "test": 2})   # a complete (tiny) copy
     rng = np.random.default_rng(2)
     folder = tmp_path / "src" / "cifar-10-jpeg"
     _make_image_folder(folder, rng)

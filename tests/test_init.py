@@ -79,7 +79,7 @@ def test_delta_orthogonal_structure():
     for shape in [(8, 5, 3, 3), (6, 6, 4, 4), (5, 5, 1, 1)]:
         w = torch.empty(shape)
         I.delta_orthogonal_(w, 1.3, generator=gen(3))
-        c0, c1 = shape[2] // 2, shape[3] // 2
+        c0, c1 = (shape[2] - 1) // 2, (shape[3] - 1) // 2       # TF / JAX convention (the middle when odd)
         assert_orthonormal(w[:, :, c0, c1], 1.3)
         mask = torch.ones(shape[2:], dtype=torch.bool)
         mask[c0, c1] = False
@@ -501,3 +501,50 @@ def test_critical_schemes(name, shape):
     if name != "critical":
         m = w.reshape(shape[0], -1) if name == "critical_orthogonal" else w[:, :, 1, 1]
         assert_orthonormal(m, math.sqrt(s2), tol=1e-5)
+
+
+# ------------------------------------------------------------------------------------------------ issue 20, 16-17
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+@pytest.mark.parametrize("padding", ["zeros", "circular"])
+def test_delta_orthogonal_is_norm_preserving_for_even_and_odd_kernels(k, padding):
+    """Issue 20 item 16: the tap sat at k // 2; TF and JAX put it at (k - 1) // 2. For even kernels under zero 'same'
+    padding ours shifted the image by a pixel and was not norm-preserving (ratio 1.599 for gain 1.75)."""
+    import torch.nn.functional as F
+
+    gain = 1.75
+    w = torch.empty(8, 6, k, k, dtype=torch.float64)
+    I.delta_orthogonal_(w, gain, generator=gen(7))
+    taps = (w.abs().sum((0, 1)) > 0).nonzero().tolist()
+    assert taps == [[(k - 1) // 2, (k - 1) // 2]]                     # TF ConvolutionDeltaOrthogonal / JAX
+    x = torch.randn(3, 6, 9, 9, generator=gen(8), dtype=torch.float64)
+    lo, hi = (k - 1) // 2, k // 2                                     # 'same' padding: (k-1)//2 before, k//2 after
+    xp = F.pad(x, (lo, hi, lo, hi), mode="constant" if padding == "zeros" else "circular")
+    y = F.conv2d(xp, w)
+    assert y.shape[-2:] == x.shape[-2:]
+    ratio = (y.flatten(1).norm(dim=1) / x.flatten(1).norm(dim=1))
+    torch.testing.assert_close(ratio, torch.full_like(ratio, gain), rtol=1e-12, atol=0)
+    if padding == "zeros":                                            # and PyTorch's own padding="same" agrees
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")                           # "padding='same' with even kernel lengths"
+            torch.testing.assert_close(F.conv2d(x, w, padding="same"), y)
+
+
+@pytest.mark.parametrize("name", ["gaussian_", "lecun_", "he_", "xavier_", "orthogonal_", "delta_orthogonal_",
+                                  "conv_orthogonal_", "looks_linear_"])
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8, torch.bool])
+def test_integer_weights_are_refused(name, dtype):
+    """Issue 20 item 17: integer weight tensors were accepted and silently filled with zeros (torch.nn.init and TF
+    raise)."""
+    w = torch.zeros((4, 4, 3, 3) if "conv" in name or "delta" in name else (4, 4), dtype=dtype)
+    with pytest.raises(TypeError, match=rf"initializers need a floating-point weight, got a tensor of dtype {dtype}"):
+        getattr(I, name)(w)
+    assert (w == 0).all()
+
+
+def test_integer_weights_are_refused_by_schemes():
+    w = torch.zeros(4, 4, dtype=torch.int64)
+    for scheme in I.known_schemes():
+        with pytest.raises(TypeError, match="floating-point weight"):
+            I.get_initializer(scheme)(w, nonlinearity="tanh" if "critical" in scheme else "relu")

@@ -244,3 +244,76 @@ def test_maps_match_wide_tanh_network(sw, sb):
         assert qs[:, layer].mean() == pytest.approx(q, rel=0.04)
         assert cs[:, layer].mean() == pytest.approx(c, rel=0.04, abs=0.01)
     assert q == pytest.approx(mf.q_star("tanh", sw, sb), rel=5e-3)
+
+
+# ------------------------------------------------------------------------------------------------ issue 20, item 15
+# References by adaptive quadrature (scipy.integrate.quad at tight tolerance), independent of our rules.
+def _sech2(x):
+    e = math.exp(-2.0 * abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _ref_1d(g, q):
+    """E[g(h)], h ~ N(0, q), g even."""
+    import warnings
+
+    sq = math.sqrt(q)
+    f = lambda h: 2.0 * g(h) * math.exp(-h * h / (2 * q)) / math.sqrt(2 * math.pi * q)  # noqa: E731
+    top = 12 * sq + 40
+    pts = sorted({x for x in (0.5, 1, 2, 4, 8, 16, sq, 3 * sq) if x < top})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return integrate.quad(f, 0, top, points=pts, limit=1000, epsabs=1e-15, epsrel=1e-13)[0]
+
+
+def _ref_2d(f1, f2, q, c):
+    """E[f1(u1) f2(u2)], u1 ~ N(0, q), u2 | u1 ~ N(c u1, q (1 - c^2)): nested adaptive quadrature."""
+    import warnings
+
+    sd = math.sqrt(q * (1 - c * c))
+
+    def inner(x):
+        g = lambda w: f2(c * x + sd * w) * math.exp(-w * w / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+        pts = sorted({p for p in [-c * x / sd + k / sd for k in (-4, -1, 0, 1, 4)] + [0.0] if -12 < p < 12})
+        return integrate.quad(g, -12, 12, points=pts, limit=400, epsabs=1e-14, epsrel=1e-12)[0]
+
+    f = lambda x: f1(x) * inner(x) * math.exp(-x * x / (2 * q)) / math.sqrt(2 * math.pi * q)  # noqa: E731
+    top = 12 * math.sqrt(q) + 40
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return integrate.quad(f, -top, top, points=[-8, -2, -0.5, 0, 0.5, 2, 8], limit=1000, epsabs=1e-13,
+                              epsrel=1e-11)[0]
+
+
+@pytest.mark.parametrize("q", [1e-3, 0.5, 0.999, 1.001, 2.0, 7.8, 16.0, 100.0, 1e4])
+def test_tanh_1d_expectations_accurate_at_every_q(q):
+    """Issue 20 item 15: the fixed 201-node Gauss-Hermite rule was not scaled with q."""
+    es, es2 = _ref_1d(_sech2, q), _ref_1d(lambda h: _sech2(h) ** 2, q)
+    assert abs(float(mf._V("tanh", q)) - (1 - es)) < 1e-10
+    assert abs(float(mf._X("tanh", q)) - es2) < 1e-10
+    assert abs(float(mf._dV("tanh", q)) - (3 * es2 - 2 * es)) < 1e-10
+
+
+@pytest.mark.parametrize("q, c", [(0.9, 0.999), (7.8, 0.3), (7.8, 0.9), (50.0, 0.6), (2.0, -0.6)])
+def test_tanh_2d_expectations_accurate(q, c):
+    """Issue 20 item 15: the fixed 101 x 101 rule lost 1e-3 at q* ~ 8."""
+    assert abs(float(mf._C("tanh", q, c)) - _ref_2d(math.tanh, math.tanh, q, c)) < 1e-9
+    assert abs(float(mf._Cd("tanh", q, c)) - _ref_2d(_sech2, _sech2, q, c)) < 1e-9
+
+
+def test_tanh_large_q_fixed_points_and_critical_point():
+    """Issue 20 item 15's cases: sigma_w^2 = 8, sigma_b^2 = 2 (q* ~ 7.8; c* was off by 1.1e-3, chi_c by 1.6e-3, xi_c by
+    6.3e-3) and critical_point('tanh', 16) (sigma_w^2 0.9% off). Residuals of the reference maps at our fixed points."""
+    sw, sb = 8.0, 2.0
+    q = float(mf.q_star("tanh", sw, sb))
+    assert abs(sw * (1 - _ref_1d(_sech2, q)) + sb - q) < 1e-9
+    c = float(mf.c_star("tanh", sw, sb))
+    cmap = (sw * _ref_2d(math.tanh, math.tanh, q, c) + sb) / q
+    chi = sw * _ref_2d(_sech2, _sech2, q, c)
+    assert abs(cmap - c) < 1e-9 * (1 - chi)                   # |c* error| ~ residual / (1 - chi_c) < 1e-9
+    assert abs(float(mf.chi_c("tanh", sw, sb)) - chi) < 1e-9
+    assert abs(float(mf.xi_c("tanh", sw, sb)) + 1 / math.log(chi)) < 1e-7
+    sw16, sb16 = mf.critical_point("tanh", 16.0)
+    x16 = _ref_1d(lambda h: _sech2(h) ** 2, 16.0)
+    assert float(sw16) == pytest.approx(1 / x16, rel=1e-9)
+    assert float(sb16) == pytest.approx(16.0 - (1 - _ref_1d(_sech2, 16.0)) / x16, rel=1e-9)

@@ -149,3 +149,86 @@ def test_speed_tanh_depth_128():
     dt = time.perf_counter() - t
     assert not np.isnan(d).any()
     assert dt < 3.0, f"500-point tanh L=128 density took {dt:.2f} s (target < 1 s on an idle CPU)"
+
+
+# ------------------------------------------------------------------------------------------------ issue 20, 18-19
+import math  # noqa: E402
+
+from scipy import integrate  # noqa: E402
+
+spectra = S
+
+
+def _md_ref(w, q):
+    """M_D(w) = E[d/(w - d)], d = sech^4(sqrt(q) z), by adaptive quadrature (w > 1)."""
+    sq = math.sqrt(q)
+
+    def f(z):
+        d = 1.0 / math.cosh(sq * z) ** 4
+        return d / (w - d) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+    pts = [x / sq for x in (0.01, 0.1, 0.5, 1, 2, 4, 8)]
+    return 2 * integrate.quad(f, 0, 40 / sq + 10, points=pts, limit=500, epsabs=1e-15, epsrel=1e-13)[0]
+
+
+def _edge_ref(q, L, weights, sw2):
+    """The edge as PSG define it (min over real z > 0 of M^{-1}(z)), with M_D by adaptive quadrature."""
+    from scipy import optimize
+
+    def loglam(s):
+        w = 1 + math.exp(s)
+        z = _md_ref(w, q)
+        lead = math.log1p(z) if weights == "gaussian" else -(L - 1) * math.log1p(z)
+        return lead + (L - 1) * math.log(z) + L * math.log(sw2 * w)
+
+    grid = np.linspace(-25, 40, 261)
+    vals = [loglam(s) for s in grid]
+    i = int(np.argmin(vals))
+    res = optimize.minimize_scalar(loglam, bounds=(grid[max(i - 1, 0)], grid[min(i + 1, 260)]), method="bounded",
+                                   options={"xatol": 1e-12})
+    return math.exp(res.fun)
+
+
+@pytest.mark.parametrize("q", [0.025, 4.0])
+@pytest.mark.parametrize("L", [2, 128])
+@pytest.mark.parametrize("weights", ["orthogonal", "gaussian"])
+def test_tanh_spectral_edge_converged_at_default_resolution(q, L, weights):
+    """Issue 20 item 18: the tanh edge was 1e-5 .. 2.8e-4 too low at the default resolution, growing with q*."""
+    import warnings
+
+    from isometry.theory import meanfield
+
+    sw2, _ = meanfield.critical_point("tanh", q)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _edge_ref(q, L, weights, float(sw2))
+    assert spectra.spectral_edge("tanh", weights, L, q) == pytest.approx(ref, rel=1e-8)
+
+
+@pytest.mark.parametrize("n", [401, 1001, 3201])
+def test_hermite_nodes_stable_for_large_n(n):
+    """Issue 20 item 19: hermite_nodes(n) returned all-NaN weights for n >~ 400 (spectral_edge(method='quadrature',
+    n_quad=401) was NaN)."""
+    from isometry.theory.quadrature import hermite_nodes
+
+    z, w = hermite_nodes(n)
+    assert np.isfinite(z).all() and np.isfinite(w).all() and (w >= 0).all()
+    assert w.sum() == pytest.approx(1.0, abs=1e-13)
+    for k in range(1, 7):                                          # E z^{2k} = (2k - 1)!!, exactly
+        assert np.sum(w * z ** (2 * k)) == pytest.approx(math.prod(range(1, 2 * k, 2)), rel=1e-12)
+    assert np.sum(w * np.cos(z)) == pytest.approx(math.exp(-0.5), abs=1e-13)
+    assert np.sum(w * np.cos(3 * z)) == pytest.approx(math.exp(-4.5), abs=1e-13)
+    assert np.sum(w * np.exp(z / 2)) == pytest.approx(math.exp(1 / 8), rel=1e-13)
+
+
+def test_quadrature_route_with_many_nodes_is_finite():
+    import warnings
+
+    from isometry.theory import meanfield
+
+    sw2, _ = meanfield.critical_point("tanh", 0.25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = _edge_ref(0.25, 16, "orthogonal", float(sw2))
+    e = spectra.spectral_edge("tanh", "orthogonal", 16, 0.25, method="quadrature", n_quad=401)
+    assert math.isfinite(e) and e == pytest.approx(ref, rel=1e-6)

@@ -45,7 +45,7 @@ def test_dry_run_shows_the_dag(repo, tmp_path):
         for sweep, shards in plan.shards.items():
             for s in shards:
                 assert f"python -m isometry shard {paper}.{sweep} {s.id} --config results/config/config-" in out
-    commands = [line for line in out.splitlines() if line.startswith("python -m isometry")]
+    commands = [line[line.index("python -m isometry"):] for line in out.splitlines() if "python -m isometry" in line]
     assert commands and all("{" not in c and len(c) < 600 for c in commands), max(commands, key=len)
 
 

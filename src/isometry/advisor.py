@@ -102,19 +102,84 @@ def _random_walk(nl: str, depth: int, width: int, sw2: float, sb2: float) -> dic
             "drift_over_depth_at_gain_star": depth * m_star, "sd_over_depth_at_gain_star": math.sqrt(depth * v_star)}
 
 
+#: below this width, or deeper than ``FINITE_WIDTH_RATIO`` x width, the infinite-width numbers get a caveat
+FINITE_WIDTH_MIN = 32
+FINITE_WIDTH_RATIO = 0.25
+
+
+def check_inputs(nl, depth, width, sigma_b2=None, sigma_w2=None):
+    """Validate the advisor's inputs; return them as (int, int, float | None, float | None) or raise ValueError
+    saying which one is wrong."""
+    if nl not in NONLINEARITIES:
+        raise ValueError(f"--nonlinearity must be one of {', '.join(NONLINEARITIES)}, got {nl!r}")
+
+    def integer(x, name, lo):
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)) and not (
+                isinstance(x, float) and math.isfinite(x) and x == int(x)):
+            raise ValueError(f"--{name} must be a whole number >= {lo}, got {x!r}")
+        if int(x) < lo:
+            raise ValueError(f"--{name} must be >= {lo}, got {int(x)}"
+                             + (" (one unit per layer has no mean-field limit; use the width of your layers)"
+                                if name == "width" else ""))
+        return int(x)
+
+    def real(x, name, positive):
+        if x is None:
+            return None
+        try:
+            v = float(x)
+        except (TypeError, ValueError):
+            raise ValueError(f"--{name} must be a number, got {x!r}") from None
+        if not math.isfinite(v) or (v <= 0 if positive else v < 0):
+            raise ValueError(f"--{name} must be a finite number {'> 0' if positive else '>= 0'}, got {x!r}"
+                             + (" (it is a variance: sigma_w^2 = gain^2)" if name == "sigma-w2" else ""))
+        return v
+
+    return (integer(depth, "depth", 1), integer(width, "width", 2), real(sigma_b2, "bias-variance", False),
+            real(sigma_w2, "sigma-w2", True))
+
+
+def finite_width_caveat(depth: int, width: int) -> str | None:
+    """The caveat printed when the infinite-width theory behind the numbers is a rough guide only."""
+    if width >= FINITE_WIDTH_MIN and depth <= FINITE_WIDTH_RATIO * width:
+        return None
+    return (f"finite width: every number above is an infinite-width limit (mean field, free probability); at width "
+            f"{width} and depth {depth} (depth/width = {depth / width:.3g}) corrections of order 1/width per layer "
+            "accumulate, so individual networks' Jacobian spectra and gradient norms will differ from these "
+            "predictions (by more the larger depth/width is; Sussillo & Abbott 2014: Var ln|grad|^2 ~ depth/width). "
+            "Measure your network, or widen it.")
+
+
+def _walk_vs_meanfield(nl, depth, width, sw2, sb2, walk) -> dict:
+    """Where Sussillo & Abbott's random-walk gain g* sits in mean-field terms, and which of the two the advice
+    follows (one prescription: the critical point)."""
+    from isometry.theory import meanfield as mf
+
+    s2 = walk["sigma_w2_star"]
+    chi = float(mf.chi_1(nl, s2, sb2))
+    six = 6.0 * float(mf.xi_c(nl, s2, sb2))
+    phase = "critical" if abs(chi - 1.0) < 1e-9 else ("chaotic" if chi > 1 else "ordered")
+    if nl in ("linear", "relu") and chi > 1 + 1e-12:
+        phase = "exploding (q* = inf)" if sb2 > 0 else "exploding"
+    txt = (f"g* = {walk['gain_star']:.4f} (sigma_w^2 = {s2:.5g}) makes the mean of ln|grad|^2 zero for Gaussian "
+           f"weights at width {width}; the mean-field critical sigma_w^2 = {sw2:.5g} (chi_1 = 1) is the infinite-width "
+           f"edge of chaos. They differ by a finite-width correction: at g*, chi_1 = {chi:.4g} ({phase} at infinite "
+           f"width" + (f"; 6 xi_c = {six:.4g}" + (f" < depth {depth}: mean field predicts it untrainable" if six < depth
+                                                  else "") if math.isfinite(six) else "") + "). This advice follows "
+           "the mean-field critical point with orthogonal weights; g* is the alternative for Gaussian weights at this "
+           "width.")
+    return {"chi_1_at_gain_star": chi, "six_xi_c_at_gain_star": six, "phase_at_gain_star": phase,
+            "vs_mean_field": txt}
+
+
 def advise(nonlinearity: str, depth: int, width: int, *, conv: bool = False, sigma_b2: float | None = None,
            sigma_w2: float | None = None) -> dict:
     """The recommendation and its justification as a dict (see the module docstring)."""
     from isometry.theory import meanfield as mf
 
     nl = nonlinearity
-    if nl not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nl!r}")
-    if depth < 1 or width < 1:
-        raise ValueError("depth and width must be >= 1")
-    sb2 = (0.0 if nl in ("linear", "relu") else BOUNDED_SIGMA_B2) if sigma_b2 is None else float(sigma_b2)
-    if sb2 < 0:
-        raise ValueError("--bias-variance must be >= 0")
+    depth, width, sigma_b2, sigma_w2 = check_inputs(nl, depth, width, sigma_b2, sigma_w2)
+    sb2 = (0.0 if nl in ("linear", "relu") else BOUNDED_SIGMA_B2) if sigma_b2 is None else sigma_b2
     sw2 = float(mf.critical_sigma_w2(nl, sb2))
     if nl in BOUNDED:
         scheme = "critical_delta_orthogonal" if conv else "critical_orthogonal"
@@ -133,11 +198,19 @@ def advise(nonlinearity: str, depth: int, width: int, *, conv: bool = False, sig
     mean_field = _meanfield(nl, sw2, sb2)
     spectrum = _spectrum(nl, depth, sw2, sb2)
     walk = _random_walk(nl, depth, width, sw2, sb2)
-    if walk.get("available") and nl == "relu":
-        alternatives.append({"scheme": "random_walk", "sigma_w2": walk["sigma_w2_star"], "sigma_b2": 0.0,
-                             "why": "Sussillo & Abbott's g*(N): removes the finite-width drift of ln|grad|^2 "
-                                    f"({walk['drift_over_depth']:+.2f} over the depth at sigma_w^2 = {sw2:g})"})
+    if walk.get("available"):
+        walk.update(_walk_vs_meanfield(nl, depth, width, sw2, sb2, walk))
+        if nl == "relu":
+            alternatives.append({"scheme": "random_walk", "sigma_w2": walk["sigma_w2_star"], "sigma_b2": 0.0,
+                                 "why": "Gaussian weights only: Sussillo & Abbott's g*(N) removes the finite-width "
+                                        f"drift of ln|grad|^2 ({walk['drift_over_depth']:+.2f} over the depth at "
+                                        f"sigma_w^2 = {sw2:g}); chi_1 = {walk['chi_1_at_gain_star']:.4f} there"})
+    rec["follows"] = ("the mean-field critical point chi_1 = 1 (infinite width; Schoenholz et al. 2017, Pennington et "
+                      "al. 2017) with orthogonal weights")
     warnings = []
+    caveat = finite_width_caveat(depth, width)
+    if caveat:
+        warnings.append(caveat)
     if not math.isfinite(mean_field["q_star"]):
         warnings.append(f"q* is infinite at (sigma_w^2, sigma_b^2) = ({sw2:g}, {sb2:g}): for {nl} the pre-activation "
                         "variance grows every layer (by sigma_b^2 per layer at the critical sigma_w^2); use "
@@ -154,17 +227,20 @@ def advise(nonlinearity: str, depth: int, width: int, *, conv: bool = False, sig
                            "; a smaller sigma_b^2 (smaller q*) narrows it."))
     if walk.get("available"):
         if walk["sd_over_depth"] > 1.0:
-            warnings.append(f"ln|grad|^2 spreads with s.d. {walk['sd_over_depth']:.2f} over {depth} layers of width "
+            warnings.append(f"with Gaussian weights, ln|grad|^2 spreads with s.d. {walk['sd_over_depth']:.2f} over "
+                            f"{depth} layers of width "
                             f"{width} (gradient norms of individual nets differ by factors ~e^{{{walk['sd_over_depth'] / 2:.2f}}}); "
                             "the variance grows like depth/width: widen the network (Sussillo & Abbott 2014).")
         if abs(walk["drift_over_depth"]) > 1.0:
-            warnings.append(f"ln|grad|^2 drifts by {walk['drift_over_depth']:+.2f} over the depth at sigma_w = "
-                            f"{walk['gain']:.4f}; the random-walk gain g* = {walk['gain_star']:.4f} removes the drift.")
+            warnings.append(f"with Gaussian weights, ln|grad|^2 drifts by {walk['drift_over_depth']:+.2f} over the "
+                            f"depth at the recommended sigma_w = {walk['gain']:.4f} (a finite-width effect of order "
+                            f"depth/width; see 'random walk vs mean field' above). The recommended orthogonal weights "
+                            f"have no Gaussian norm fluctuations; keep the critical point.")
     rep = {"nonlinearity": nl, "depth": int(depth), "width": int(width), "conv": bool(conv),
            "recommended": rec, "alternatives": alternatives, "mean_field": mean_field,
            "jacobian_spectrum": spectrum, "random_walk": walk}
     if sigma_w2 is not None:
-        yours = _meanfield(nl, float(sigma_w2), sb2)
+        yours = _meanfield(nl, sigma_w2, sb2)
         yours["jacobian_spectrum"] = _spectrum(nl, depth, float(sigma_w2), sb2)
         rep["your_choice"] = yours
         if depth > yours["six_xi_c"]:
@@ -195,6 +271,8 @@ def format_report(rep: dict) -> str:
     lines = [f"isometry advise: {rep['nonlinearity']}, depth {rep['depth']}, width {rep['width']}, {kind}", "",
              f"Recommended: {r['weights']} weights times sigma_w = {r['gain']:.4f}, biases N(0, {r['sigma_b2']:g})",
              f"  init scheme '{r['scheme']}'   sigma_w^2 = {r['sigma_w2']:.6g}   sigma_b^2 = {r['sigma_b2']:g}"]
+    if r.get("follows"):
+        lines.append(f"  follows {r['follows']}")
     for a in rep["alternatives"]:
         lines.append(f"  alternative '{a['scheme']}' (sigma_w^2 = {a['sigma_w2']:.6g}): {a['why']}")
     lines += ["", "Mean field at the recommended point (isometry.theory.meanfield):",
@@ -221,6 +299,11 @@ def format_report(rep: dict) -> str:
                   f"s.d. {rw['sd_over_depth']:.3f}",
                   f"  at g*: drift {rw['drift_over_depth_at_gain_star']:+.3f}, s.d. "
                   f"{rw['sd_over_depth_at_gain_star']:.3f}"]
+        if rw.get("vs_mean_field"):
+            import textwrap
+
+            lines += textwrap.wrap("random walk vs mean field: " + rw["vs_mean_field"], width=116,
+                                   initial_indent="  ", subsequent_indent="    ")
     else:
         lines.append(f"  not available for {rep['nonlinearity']} ({rw.get('reason', '')})")
     if "your_choice" in rep:

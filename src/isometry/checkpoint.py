@@ -38,8 +38,11 @@ Limits (by design, safe defaults):
 * Finished records keep the final parameters (for callers that use the model after ``train``); the directory is
   removed once the experiment wrote its output.
 
-The directory holds a ``.lock`` (``flock``; released by the kernel even on ``kill -9``) so that two processes never
-train into the same checkpoints.
+The directory holds a ``.lock`` (``flock``; released by the kernel even on ``kill -9``, so a lock left behind by a
+dead process is recognised as stale and taken) so that two processes never train into the same checkpoints; it is
+taken before anything in the directory is read or discarded (``directory_lock``: a second process never deletes a
+directory another one is using). A live holder is waited for (``ISOMETRY_LOCK_WAIT`` s, default 15) and then named
+in the error.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from isometry.io import atomic_path
+from isometry.io import atomic_path, save_torch
 
 FORMAT = 1
 DEFAULT_EVERY_S = 60.0
@@ -109,23 +112,116 @@ def active() -> Session | None:
     return _session
 
 
+class CheckpointInUseError(OSError):
+    """The checkpoint directory is locked by another live process (an ``OSError``, so the CLI reports it as an
+    error line, not a traceback)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "checkpoint directory in use"
+
+
+ENV_LOCK_WAIT = "ISOMETRY_LOCK_WAIT"
+DEFAULT_LOCK_WAIT_S = 15.0
+LOCK_NAME = ".lock"
+
+
+def _lock_holder(lock_path: Path) -> str:
+    """'process <pid> (<command>)' from the lock file, with whether it is still alive; '' when unknown."""
+    try:
+        info = json.loads(lock_path.read_text() or "{}")
+        pid = int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    from isometry.process import _stat
+
+    st = _stat(pid)
+    desc = f"process {pid} ({info.get('cmd', '?')[:100]}, host {info.get('host', '?')})"
+    if st is not None and st[0] == 1:
+        desc += (" -- an orphan: the Snakemake that started it is gone; stop it with `kill "
+                 f"{pid}` and rerun")
+    return desc
+
+
+def _lock_wait_s() -> float:
+    env = os.environ.get(ENV_LOCK_WAIT, "")
+    try:
+        return max(float(env), 0.0) if env else DEFAULT_LOCK_WAIT_S
+    except ValueError:
+        raise ValueError(f"{ENV_LOCK_WAIT}={env!r} is not a number of seconds") from None
+
+
 @contextlib.contextmanager
-def checkpointing(directory: str | os.PathLike, every: float | None = None):
-    """Checkpoint every ``engine.train`` call made inside the block into ``directory`` (created; kept afterwards)."""
+def directory_lock(directory: str | os.PathLike, wait: float | None = None):
+    """Hold ``<directory>/.lock`` exclusively (``flock``: released by the kernel when the holder dies, even on
+    ``kill -9``, so a lock left by a dead process is never in the way: a *stale* lock is one whose file exists but
+    which nobody holds, and it is simply taken).
+
+    Protocol (safe against a concurrent deletion of the directory): create the directory, open the lock file, take
+    the flock, then check that the file we locked is still the one at ``<directory>/.lock`` (same inode); if the
+    holder removed it meanwhile (it finished and cleaned up), start over. While another live process holds it, wait
+    up to ``wait`` seconds (``ISOMETRY_LOCK_WAIT``, default 15: long enough for an orphan of a killed Snakemake to
+    notice and exit, see ``isometry.process``), then raise ``CheckpointInUseError`` naming the holder.
+    Nothing in the directory is read, changed or deleted before the lock is held.
+    """
+    import time
+
+    directory = Path(directory)
+    wait = _lock_wait_s() if wait is None else wait
+    lock_path = directory / LOCK_NAME
+    deadline = time.monotonic() + wait
+    announced = False
+    while True:
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            fh = open(lock_path, "a+b", buffering=0)
+        except FileNotFoundError:            # the directory was removed between mkdir and open: retry
+            continue
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            if time.monotonic() >= deadline:
+                holder = _lock_holder(lock_path)
+                raise CheckpointInUseError(f"checkpoint directory {directory} is in use by "
+                                   f"{holder or 'another process'} (is the same experiment running twice?)") from None
+            if not announced:
+                _log(f"{directory} is locked by {_lock_holder(lock_path) or 'another process'}; waiting up to "
+                     f"{wait:g} s for it to finish")
+                announced = True
+            time.sleep(0.2)
+            continue
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fh.fileno()).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:                          # we locked a file the previous holder had already deleted
+            fh.close()
+            continue
+        break
+    try:
+        import socket
+
+        with contextlib.suppress(OSError):   # who holds it, for the error message of a waiting process (a full disk
+            os.ftruncate(fh.fileno(), 0)     # may refuse even these few bytes: the lock itself still holds)
+            info = {"pid": os.getpid(), "host": socket.gethostname(), "cmd": " ".join(sys.argv)}
+            os.pwrite(fh.fileno(), json.dumps(info).encode(), 0)
+        yield directory
+    finally:
+        fh.close()
+
+
+@contextlib.contextmanager
+def checkpointing(directory: str | os.PathLike, every: float | None = None, *, lock: bool = True):
+    """Checkpoint every ``engine.train`` call made inside the block into ``directory`` (created; kept afterwards).
+    ``lock=False``: the caller already holds ``directory_lock(directory)``."""
     global _session
     prev = _session
-    _session = Session(directory, every)
-    lock = open(_session.dir / ".lock", "a+")
-    try:
+    with directory_lock(directory) if lock else contextlib.nullcontext():
+        _session = Session(directory, every)
         try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RuntimeError(f"checkpoint directory {directory} is in use by another process "
-                               "(is the same experiment running twice?)") from None
-        yield _session
-    finally:
-        lock.close()
-        _session = prev
+            yield _session
+        finally:
+            _session = prev
 
 
 # ------------------------------------------------------------------------------------------------ one train() call
@@ -160,9 +256,8 @@ class CallCheckpoint:
         the previous checkpoint stays as it was)."""
         state = {"format": FORMAT, **state}
         try:
-            with atomic_path(self.path) as tmp:
-                torch.save(state, tmp)
-        except OSError as exc:
+            save_torch(state, self.path)
+        except (OSError, RuntimeError) as exc:   # torch.save reports some write errors as RuntimeError
             self.failed_writes += 1
             if self.failed_writes == 1 or self.failed_writes % 100 == 0:
                 _log(f"could not write checkpoint {self.path} ({exc}); training goes on, the previous checkpoint "
@@ -308,27 +403,47 @@ def experiment_checkpoints(output: str | os.PathLike, target: str, params: dict,
             "inputs": _input_meta(inputs)}
     meta_txt = json.dumps(meta, sort_keys=True, default=str)
     meta_file = directory / "experiment.json"
-    if directory.exists():
+    with directory_lock(directory):          # nothing is inspected or discarded before the lock is held
         old = meta_file.read_text() if meta_file.is_file() else None
         if old != meta_txt:
-            _log(f"{directory}: checkpoints of another configuration (target, params or inputs changed); discarded")
-            shutil.rmtree(directory)
+            if any(p.name != LOCK_NAME for p in directory.iterdir()):
+                _log(f"{directory}: checkpoints of another configuration (target, params or inputs changed); "
+                     "discarded")
+            _clear(directory)
+            with atomic_path(meta_file) as tmp:
+                Path(tmp).write_text(meta_txt)
         else:
             n = len(list(directory.glob("*.pt")))
             if n:
                 _log(f"{directory}: resuming from {n} checkpoint file(s) of an interrupted run")
-    directory.mkdir(parents=True, exist_ok=True)
-    if not meta_file.is_file():
-        with atomic_path(meta_file) as tmp:
-            Path(tmp).write_text(meta_txt)
-    try:
-        with checkpointing(directory, every) as session:
-            yield session
-    except BaseException:
-        if not any(directory.glob("*.pt")):              # nothing computed yet: leave no empty directory behind
-            shutil.rmtree(directory, ignore_errors=True)
-        raise
-    if Path(output).exists():
-        shutil.rmtree(directory, ignore_errors=True)
-    else:
-        _log(f"{output} was not written; checkpoints kept in {directory}")
+        try:
+            with checkpointing(directory, every, lock=False) as session:
+                yield session
+        except BaseException:
+            if not any(directory.glob("*.pt")):          # nothing computed yet: leave no empty directory behind
+                _remove(directory)
+            raise
+        if Path(output).exists():
+            _remove(directory)
+        else:
+            _log(f"{output} was not written; checkpoints kept in {directory}")
+
+
+def _clear(directory: Path) -> None:
+    """Delete everything in ``directory`` but the lock file (which the caller holds)."""
+    for p in directory.iterdir():
+        if p.name == LOCK_NAME:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def _remove(directory: Path) -> None:
+    """Remove the whole directory while holding its lock: the lock file goes last, so that a process waiting for it
+    finds it deleted, retries, and never works in a directory we are removing."""
+    _clear(directory)
+    with contextlib.suppress(OSError):
+        (directory / LOCK_NAME).unlink()
+        directory.rmdir()

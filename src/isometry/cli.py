@@ -64,7 +64,7 @@ def cmd_data(a) -> int:
     try:
         out = prepare_dataset(a.name, a.data_dir, a.mirror or (), download=not a.no_download,
                               cifar10_source=a.cifar10_source)
-    except DataError as exc:
+    except (DataError, OSError) as exc:     # OSError: a full disk (DiskFullError names the file), ...
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(out)
@@ -131,6 +131,9 @@ def cmd_run(kind: str, a) -> int:
         return 0
     from isometry.checkpoint import experiment_checkpoints
     from isometry.config import ConfigError
+    from isometry.process import die_with_parent
+
+    die_with_parent()                      # a Snakemake job: stop when Snakemake is killed (even by kill -9)
 
     try:
         exp = P.load_pipeline(paper).experiment(name)
@@ -151,10 +154,18 @@ def cmd_run(kind: str, a) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:                 # disk full, read-only file system, missing input, ...
-        print(f"error: {a.target}: {exc}" + (f"\nnote: finished work is kept in {ckpt}/; rerun the same command "
-                                              "to resume from it" if ckpt.is_dir() else ""), file=sys.stderr)
+        print(f"error: {a.target}: {exc}" + _resume_note(exc, ckpt), file=sys.stderr)
         return 1
     return 0
+
+
+def _resume_note(exc: OSError, ckpt: Path) -> str:
+    """How to resume, unless the checkpoint directory belongs to another live process (then it is not ours)."""
+    from isometry.checkpoint import CheckpointInUseError
+
+    if isinstance(exc, CheckpointInUseError) or not ckpt.is_dir():
+        return ""
+    return f"\nnote: finished work is kept in {ckpt}/; rerun the same command to resume from it"
 
 
 def _load_config_or_exit(path):
@@ -171,6 +182,9 @@ def cmd_shard(a) -> int:
     from isometry import pipeline as P
     from isometry.checkpoint import experiment_checkpoints
 
+    from isometry.process import die_with_parent
+
+    die_with_parent()                      # a Snakemake job: stop when Snakemake is killed (even by kill -9)
     paper, _, name = a.target.partition(".")
     config = _load_config_or_exit(a.config)
     output = Path(a.output)
@@ -191,9 +205,7 @@ def cmd_shard(a) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"error: {a.target} {a.shard}: {exc}" + (f"\nnote: finished work is kept in {ckpt}/; rerun the same "
-                                                        "command to resume from it" if ckpt.is_dir() else ""),
-              file=sys.stderr)
+        print(f"error: {a.target} {a.shard}: {exc}" + _resume_note(exc, ckpt), file=sys.stderr)
         return 1
     return 0
 

@@ -73,20 +73,122 @@ class Dataset:
         return (x.to(dtype) / 255.0 - mean) / std
 
 
-def load_dataset(name: str, data_dir: str | Path = "data") -> Dataset:
-    """Load a converted dataset (made by the ``data`` rule / ``python -m isometry data``)."""
+def load_dataset(name: str, data_dir: str | Path = "data", verify: bool = True) -> Dataset:
+    """Load a converted dataset (made by the ``data`` rule / ``python -m isometry data``).
+
+    ``verify`` (default): the file's md5 must equal the one recorded in ``<name>.json`` at conversion time (see
+    ``verify_converted``: hashed once, then remembered by size, mtime, ctime and inode, so a later load costs a
+    ``stat``), and its contents must be well formed (uint8 images, int64 labels in ``0..classes-1``, matching
+    lengths). A modified, truncated or corrupted file raises ``DatasetCorruptError`` naming the file and how to
+    rebuild it.
+    """
     path = dataset_path(name, data_dir)
     if not path.exists():
         raise FileNotFoundError(
             f"{path} does not exist: build it first with `snakemake {path}` or `python -m isometry data {name}`")
-    d = torch.load(path, weights_only=True)
+    if verify:
+        verify_converted(path, name)
+    try:
+        d = torch.load(path, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - truncated zip ("failed finding central directory"), bad pickle, ...
+        raise DatasetCorruptError(f"{path}: unreadable ({type(exc).__name__}: {str(exc).splitlines()[0][:120]}); "
+                                  f"{_rebuild_hint(path, name)}") from exc
+    _check_contents(d, path, name)
     return Dataset(d["name"], d["variant"], d["train_x"], d["train_y"], d["test_x"], d["test_y"], d.get("source", ""))
+
+
+class DatasetCorruptError(RuntimeError, OSError):
+    """A converted dataset file is modified, truncated or malformed (an ``OSError`` too, so that the CLI reports it
+    as one error line)."""
+
+
+def _rebuild_hint(path: Path, name: str) -> str:
+    return (f"rebuild it with `python -m isometry data {name} --data-dir {path.parent.parent}` (or delete it and "
+            f"rerun `snakemake {path}`)")
+
+
+def _check_contents(d, path: Path, name: str) -> None:
+    def bad(why):
+        raise DatasetCorruptError(f"{path}: {why} (corrupt or not a converted {name} file); "
+                                  f"{_rebuild_hint(path, name)}")
+
+    if not isinstance(d, dict):
+        bad("not a dict of tensors")
+    missing = [k for k in ("train_x", "train_y", "test_x", "test_y", "name", "variant") if k not in d]
+    if missing:
+        bad(f"missing entries {missing}")
+    n_classes = len(d.get("classes") or ()) or 10
+    for split in ("train", "test"):
+        x, y = d[f"{split}_x"], d[f"{split}_y"]
+        if not (isinstance(x, torch.Tensor) and x.dtype == torch.uint8 and x.dim() == 4):
+            bad(f"{split}_x is not a uint8 (N, C, H, W) tensor")
+        if not (isinstance(y, torch.Tensor) and y.dtype == torch.int64 and y.dim() == 1):
+            bad(f"{split}_y is not an int64 (N,) tensor")
+        if len(x) != len(y) or len(y) == 0:
+            bad(f"{len(x)} {split} images but {len(y)} labels")
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= n_classes:
+            bad(f"{split} labels outside 0..{n_classes - 1} (found {lo}..{hi})")
+
+
+_verified: dict = {}
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("ISOMETRY_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "isometry"
+
+
+def verify_converted(path: str | Path, name: str | None = None) -> None:
+    """Check ``path`` against the md5 recorded in its ``.json`` summary; raise ``DatasetCorruptError`` if it differs.
+
+    Cheap after the first time: a successful check is remembered, in this process and in
+    ``$ISOMETRY_CACHE_DIR`` (default ``~/.cache/isometry/verified/``), under the file's (real path, device, inode,
+    size, mtime, ctime). Any write to the file changes its ctime (which cannot be set back, unlike the mtime), so a
+    file modified in place is hashed again. A file with no ``.json`` (hand-made test data) cannot be checked: a
+    note says so once.
+    """
+    path = Path(path)
+    name = name or path.stem
+    summary = path.with_suffix(".json")
+    st = path.stat()
+    key = [str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+    if tuple(key) in _verified:
+        return
+    try:
+        want = json.loads(summary.read_text()).get("md5")
+    except FileNotFoundError:
+        want = None
+    except (OSError, ValueError) as exc:
+        raise DatasetCorruptError(f"{summary}: unreadable summary ({exc}); {_rebuild_hint(path, name)}") from exc
+    if not want:
+        _log(f"note: {path} has no recorded md5 ({summary} missing); its contents cannot be verified")
+        _verified[tuple(key)] = True
+        return
+    stamp = _cache_dir() / "verified" / (hashlib.sha1(key[0].encode()).hexdigest() + ".json")
+    try:
+        if json.loads(stamp.read_text()) == {"key": key, "md5": want}:
+            _verified[tuple(key)] = True
+            return
+    except (OSError, ValueError):
+        pass
+    got = md5sum(path)
+    if got != want:
+        raise DatasetCorruptError(
+            f"{path}: checksum mismatch, md5 {got} != {want} recorded in {summary} at conversion: the file was "
+            f"modified or corrupted; {_rebuild_hint(path, name)}")
+    _verified[tuple(key)] = True
+    with contextlib.suppress(OSError):
+        write_text(json.dumps({"key": key, "md5": want}), stamp)
 
 
 # --------------------------------------------------------------------------------------------------------------------
 # Fetching and conversion
 # --------------------------------------------------------------------------------------------------------------------
 
+import contextlib  # noqa: E402
 import gzip  # noqa: E402
 import hashlib  # noqa: E402
 import io as _io  # noqa: E402
@@ -99,7 +201,7 @@ import tempfile  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from isometry.io import atomic_path, write_text  # noqa: E402
+from isometry.io import DiskFullError, atomic_path, is_disk_full, save_torch, write_text  # noqa: E402
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
@@ -274,23 +376,39 @@ def _cifar_from_batches(root: Path, source: str) -> dict:
     return out
 
 
+#: images per class in the complete JPEG copy (SOURCES.md: train 0000-4999, test 0000-0999 per class)
+CIFAR10_JPEG_PER_CLASS = {"train": 5000, "test": 1000}
+
+
 def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
     """The lossy JPEG image-folder copy: ``train/<class>/*.jpg`` and ``test/<class>/*.jpg``, as a folder or inside
     the ``cifar-10-jpeg.tar.gz`` archive of SOURCES.md (md5-checked before it is read).
 
+    A copy is used only if it is complete: ``CIFAR10_JPEG_PER_CLASS`` images (5,000 train / 1,000 test) in every
+    class of both splits, each decoding as a 32x32 image. An incomplete copy or an undecodable file is reported
+    (naming the class and split, or the file) and the copy is not used; the next source is tried.
+
     Files are read in class order and numeric file order, then put in a fixed pseudo-random order (seed 0) so that
     a prefix subset holds every class. The official order cannot be recovered from the folder alone.
     """
-    from PIL import Image
+    n_problems = len(problems)
+    for source, load in _jpeg_candidates(mirrors, problems):
+        n_problems = -1
+        try:
+            entries = load()
+            return _jpeg_convert(source, entries)
+        except DataError as exc:
+            problems.append(f"{exc} (not used)")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            problems.append(f"{source}: unreadable ({exc}) (not used)")
+    if n_problems == len(problems):        # no candidate at all (nor a bad archive)
+        problems.append("no CIFAR-10 JPEG image folder (train/<class>/*.jpg) or cifar-10-jpeg.tar.gz in any mirror")
+    return None
 
-    def decode(blob: bytes) -> np.ndarray:
-        img = Image.open(_io.BytesIO(blob)).convert("RGB")
-        if img.size != (32, 32):
-            raise DataError(f"image of size {img.size}, expected 32x32")
-        return np.asarray(img, dtype=np.uint8)
 
-    entries: dict[str, list[tuple[int, int, bytes]]] = {"train": [], "test": []}
-    source = None
+def _jpeg_candidates(mirrors, problems):
+    """(source description, loader) for every JPEG copy in the mirrors, in order; a loader returns
+    ``{split: [(class, index, name, bytes)]}``."""
     for m in mirrors or ():
         m = Path(m).expanduser()
         for sub in ("",) + _MIRROR_SUBDIRS["cifar10"]:
@@ -300,38 +418,52 @@ def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
                 if got != CIFAR10_JPEG_ARCHIVE[1]:
                     problems.append(f"{archive}: checksum error, md5 {got} != expected {CIFAR10_JPEG_ARCHIVE[1]} "
                                     "(corrupt or truncated archive; not used)")
-                    continue
-                try:
-                    with tarfile.open(archive, "r:gz") as tar:
-                        for member in tar:
-                            _add_jpeg(entries, member.name, lambda mem=member: tar.extractfile(mem).read())
-                except (tarfile.TarError, OSError, EOFError) as exc:
-                    problems.append(f"{archive}: unreadable archive ({exc})")
-                    entries = {"train": [], "test": []}
-                    continue
-                source = f"jpeg archive {archive} (md5 ok)"
-                break
+                else:
+                    def from_tar(archive=archive):
+                        entries = {"train": [], "test": []}
+                        with tarfile.open(archive, "r:gz") as tar:
+                            for member in tar:
+                                _add_jpeg(entries, member.name, f"{archive}:{member.name}",
+                                          lambda mem=member: tar.extractfile(mem).read())
+                        return entries
+                    yield f"jpeg archive {archive} (md5 ok)", from_tar
             for folder in (m / sub / "cifar-10-jpeg", m / sub):
                 if (folder / "train").is_dir() and (folder / "test").is_dir():
-                    for p in sorted(folder.glob("*/*/*.jpg")):
-                        _add_jpeg(entries, str(p.relative_to(folder)), p.read_bytes)
-                    if entries["train"]:
-                        source = f"jpeg image folder {folder}"
-                        break
-            if source:
-                break
-        if source:
-            break
-    if source is None:
-        problems.append("no CIFAR-10 JPEG image folder (train/<class>/*.jpg) or cifar-10-jpeg.tar.gz in any mirror")
-        return None
+                    def from_folder(folder=folder):
+                        entries = {"train": [], "test": []}
+                        for p in sorted(folder.glob("*/*/*.jpg")):
+                            _add_jpeg(entries, str(p.relative_to(folder)), str(p), p.read_bytes)
+                        return entries
+                    yield f"jpeg image folder {folder}", from_folder
+                    break
+
+
+def _jpeg_convert(source: str, entries: dict) -> dict:
+    from PIL import Image
+
+    def decode(name: str, blob: bytes) -> np.ndarray:
+        try:
+            img = Image.open(_io.BytesIO(blob)).convert("RGB")
+        except Exception as exc:  # noqa: BLE001 - PIL: OSError (truncated), UnidentifiedImageError, ...
+            raise DataError(f"{name}: cannot decode this image ({type(exc).__name__}: {exc}); corrupt or truncated "
+                            f"file in {source}") from exc
+        if img.size != (32, 32):
+            raise DataError(f"{name}: image of size {img.size}, expected 32x32 (in {source})")
+        return np.asarray(img, dtype=np.uint8)
+
+    short = []
+    for split, want in CIFAR10_JPEG_PER_CLASS.items():
+        counts = np.bincount([c for c, *_ in entries[split]], minlength=len(CIFAR10_CLASSES))
+        short += [f"{split}/{cls}: {n} images, expected {want}" for cls, n in zip(CIFAR10_CLASSES, counts)
+                  if n != want]
+    if short:
+        raise DataError(f"{source}: incomplete copy of CIFAR-10 ({'; '.join(short[:5])}"
+                        + (f"; and {len(short) - 5} more" if len(short) > 5 else "") + ")")
     out = {}
     for split in ("train", "test"):
-        items = sorted(entries[split], key=lambda t: (t[0], t[1]))
-        if not items:
-            raise DataError(f"{source}: no {split} images found")
-        x = np.stack([decode(blob) for _, _, blob in items])
-        y = np.array([c for c, _, _ in items], dtype=np.int64)
+        items = sorted(entries[split], key=lambda t: (t[0], t[1], t[2]))
+        x = np.stack([decode(name, blob) for _, _, name, blob in items])
+        y = np.array([c for c, *_ in items], dtype=np.int64)
         perm = np.random.default_rng(0).permutation(len(y))
         out[f"{split}_x"] = torch.from_numpy(x[perm]).permute(0, 3, 1, 2).contiguous()
         out[f"{split}_y"] = torch.from_numpy(y[perm])
@@ -339,18 +471,16 @@ def _cifar_jpeg(mirrors, problems: list[str]) -> dict | None:
     return out
 
 
-def _add_jpeg(entries, relname: str, read) -> None:
+def _add_jpeg(entries, relname: str, name: str, read) -> None:
     parts = Path(relname).parts
     if len(parts) < 3 or not parts[-1].endswith(".jpg"):
         return
     split, cls, fname = parts[-3], parts[-2], parts[-1]
     if split not in entries or cls not in CIFAR10_CLASSES:
         return
-    try:
-        index = int(Path(fname).stem)
-    except ValueError:
-        index = hash(fname)
-    entries[split].append((CIFAR10_CLASSES.index(cls), index, read()))
+    stem = Path(fname).stem
+    index = int(stem) if stem.isdigit() else 1 << 62     # non-numeric names after the numbered ones, by name
+    entries[split].append((CIFAR10_CLASSES.index(cls), index, name, read()))
 
 
 def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), download: bool = True,
@@ -363,7 +493,15 @@ def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), downlo
     """
     out = dataset_path(name, data_dir)
     raw_dir = out.parent / "raw"
-    raw_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out.parent, prefix=f".{out.name}.", suffix=".probe")
+        probe.close()
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(out.parent) from exc
+        raise DataError(f"cannot write {out.parent}: {exc.strerror or exc} (choose a writable --data-dir, "
+                        "config key 'data.dir')") from exc
     problems: list[str] = []
     if name in ("mnist", "fashion_mnist"):
         d = _idx_dataset(name, raw_dir, mirrors, download, problems)
@@ -384,10 +522,16 @@ def prepare_dataset(name: str, data_dir: str | Path = "data", mirrors=(), downlo
     for p in problems:
         _log(f"note: {p}")
     d["name"] = name
-    with atomic_path(out) as tmp:
-        torch.save(d, tmp)
+    return save_converted(d, out)
+
+
+def save_converted(d: dict, out: str | Path) -> Path:
+    """Write a converted dataset ``d`` to ``out`` and its ``.json`` summary (shapes, label counts, md5: what
+    ``load_dataset`` verifies the file against)."""
+    out = Path(out)
+    save_torch(d, out)
     summary = {
-        "name": name, "variant": d["variant"], "source": d["source"],
+        "name": d["name"], "variant": d["variant"], "source": d.get("source", ""),
         "train_shape": list(d["train_x"].shape), "test_shape": list(d["test_x"].shape),
         "train_label_counts": torch.bincount(d["train_y"]).tolist(),
         "test_label_counts": torch.bincount(d["test_y"]).tolist(),

@@ -97,6 +97,12 @@ def _gains(gain, E: int, what: str) -> torch.Tensor:
 
 
 def members(w: torch.Tensor, gain, generator, ensemble: bool | None, what: str = "gain") -> Members:
+    if not isinstance(w, torch.Tensor):
+        raise TypeError(f"initializers fill a torch.Tensor in place, got {type(w).__name__}")
+    if not w.is_floating_point():
+        raise TypeError(f"initializers need a floating-point weight, got a tensor of dtype {w.dtype} "
+                        f"(shape {tuple(w.shape)}); its values would be rounded to integers (mostly zeros). "
+                        "Create it as e.g. torch.empty(..., dtype=torch.float32)")
     ens = is_ensemble(w, ensemble)
     E = w.shape[0] if ens else 1
     shape = tuple(w.shape[1:]) if ens else tuple(w.shape)

@@ -29,10 +29,16 @@ def _check_conv(m: _core.Members, name: str) -> None:
 def delta_orthogonal_(w: torch.Tensor, gain=1.0, *, generator=None, ensemble=None) -> torch.Tensor:
     """Delta-orthogonal kernel: Xiao et al. 2018, Algorithm 2 (TF ``ConvolutionDeltaOrthogonal``).
 
-    All taps zero except the spatial centre ``(k_1 // 2, k_2 // 2, ...)``, which is ``gain * H`` with ``H`` a Haar
-    random ``(out, in)`` matrix with orthonormal columns. Requires out >= in (ValueError otherwise). The
+    All taps zero except the spatial centre ``((k_1 - 1) // 2, (k_2 - 1) // 2, ...)``, which is ``gain * H`` with
+    ``H`` a Haar random ``(out, in)`` matrix with orthonormal columns. Requires out >= in (ValueError otherwise). The
     convolution is then a per-pixel isometry: ``|conv(x)| = gain |x|`` under circular padding, i.e. a deep CNN with
     this init behaves, at init, like the deep dense orthogonal networks of the mean-field theory.
+
+    The centre tap is where TF's ``ConvolutionDeltaOrthogonal`` and JAX's ``delta_orthogonal`` put it, and for odd
+    kernels the middle. For even kernels it is the tap that "same" padding (PyTorch ``padding="same"``, TF
+    ``SAME``: ``(k - 1) // 2`` zeros before, the rest after) aligns with the output pixel, so the convolution is
+    the identity map times ``gain H`` and norm-preserving under zero padding too; any other tap would shift the
+    image by a pixel and lose the border (``k // 2`` did, for even k).
 
     A 2-D (dense) member gets plain :func:`orthogonal_` (any shape).
     """
@@ -42,7 +48,7 @@ def delta_orthogonal_(w: torch.Tensor, gain=1.0, *, generator=None, ensemble=Non
     _check_conv(m, "delta_orthogonal_")
     h = _core.scale(_core.draw_orthogonal(m.out, m.inp, m.generators, w), m.gains)
     k = torch.zeros((m.E,) + m.shape, dtype=h.dtype, device=h.device)
-    centre = tuple(s // 2 for s in m.kernel)
+    centre = tuple((s - 1) // 2 for s in m.kernel)
     k[(slice(None), slice(None), slice(None)) + centre] = h
     return _core.write(w, m, k)
 

@@ -15,10 +15,16 @@ Equations (papers.md section 1; numbers are those of SGGS 2017):
 
 Numerics
 --------
-Gaussian expectations use Gauss-Hermite quadrature (201 nodes in 1-D, 101 x 101 in 2-D) for tanh, and closed forms
-wherever they exist: linear and ReLU (arc-cosine kernel) completely, erf (phi(h) = erf(sqrt(pi)/2 h)) completely,
-hard-tanh in 1-D (chi_1 = sigma_w2 erf(1/sqrt(2 q*))) and semi-analytically in 2-D (inner Gaussian integral in closed
-form, outer by Gauss-Legendre split at the kinks).
+Gaussian expectations for tanh use a quadrature that follows q (``_tanh_1d``, ``_tanh_2d``; accurate to ~1e-10
+for every q >= 0, tested against adaptive quadrature): Gauss-Hermite in z while the Gaussian N(0, q) is narrower than
+tanh's features (q <= 1), and a fixed composite Gauss-Legendre rule in h = sqrt(q) z on [0, 24] (where sech^2 has
+decayed to 1e-20) weighted by the N(0, q) density once it is wider; a fixed Gauss-Hermite rule in z (the old 201 /
+101 x 101 nodes) lost 1e-3 at q* ~ 8 and 0.9% of the critical sigma_w2 at q* = 16. Two-dimensional expectations use
+u1 = a zeta + s xi1, u2 = a zeta + s xi2 (a^2 = q c, s^2 = q (1 - c), zeta, xi iid N(0,1), c >= 0), so that
+E[f(u1) f(u2)] = E_zeta[J(a zeta)^2] with the 1-D smoothing J(m) = E_xi[f(m + s xi)]: two nested 1-D rules of the same
+kind. Closed forms wherever they exist: linear and ReLU (arc-cosine kernel) completely, erf (phi(h) =
+erf(sqrt(pi)/2 h)) completely, hard-tanh in 1-D (chi_1 = sigma_w2 erf(1/sqrt(2 q*))) and semi-analytically in 2-D
+(inner Gaussian integral in closed form, outer by Gauss-Legendre split at the kinks).
 
 q* is the fixed point reached by iterating the length map from q = 1.  For the bounded nonlinearities the map is
 concave and increasing, so the iteration is accelerated by safeguarded Newton steps (taken only where the map's
@@ -71,8 +77,8 @@ __all__ = [
     "PhaseGrid",
 ]
 
-N_1D = 201  # Gauss-Hermite nodes for 1-D expectations (papers.md section 9)
-N_2D = 101  # per axis for 2-D expectations (tanh)
+N_1D = 201  # Gauss-Hermite nodes for 1-D expectations of other smooth phi (tanh: see _tanh_1d)
+N_2D = 101  # per axis for 2-D expectations of other smooth phi (tanh: see _tanh_2d)
 N_GL = 64  # Gauss-Legendre nodes per sub-interval (hard-tanh 2-D)
 _BOUNDED = ("tanh", "hard_tanh", "erf")
 _SQRT2 = math.sqrt(2.0)
@@ -108,6 +114,144 @@ def _std_normal_pdf(x):
     return _INV_SQRT_2PI * np.exp(-0.5 * x * x)
 
 
+# --------------------------------------------------------------------------------------------------------------------
+# tanh: quadrature that follows q
+# --------------------------------------------------------------------------------------------------------------------
+_GH_1D_TANH = 201  # Gauss-Hermite nodes in z for q <= 1 (1-D)
+_GH_OUTER = 161  # Gauss-Hermite nodes (outer, 2-D) when the outer Gaussian is narrower than the integrand's scale
+_GH_INNER = 96  # Gauss-Hermite nodes (inner, 2-D) when the conditional s.d. is <= _SIG_GH
+_SIG_GH = 0.5
+_PANEL_NODES = 10
+#: panels on [0, 24] for functions of |u| that vary on scale 1 and decay like exp(-2|u|) (sech^2 and 1 - tanh)
+_U_BREAKS = np.concatenate([np.arange(0.0, 12.0), np.arange(12.0, 24.0 + 1e-9, 2.0)])
+_CHUNK = 4_000_000  # largest (points x outer x inner) block evaluated at once
+
+
+def _u_rule():
+    """Composite Gauss-Legendre nodes (u > 0) and weights on [0, 24] (``_U_BREAKS``)."""
+    if not hasattr(_u_rule, "cache"):
+        x, w = np.polynomial.legendre.leggauss(_PANEL_NODES)
+        lo, hi = _U_BREAKS[:-1, None], _U_BREAKS[1:, None]
+        u = (lo + 0.5 * (hi - lo) * (x + 1.0)).ravel()
+        wu = (0.5 * (hi - lo) * w).ravel()
+        _u_rule.cache = (u, wu)
+    return _u_rule.cache
+
+
+def _sech2(x):
+    """sech^2 x without overflow: 4 e^{-2|x|} / (1 + e^{-2|x|})^2."""
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _one_minus_tanh_abs(x):
+    """1 - tanh|x| = 2 e^{-2|x|} / (1 + e^{-2|x|}) (no cancellation at large |x|)."""
+    e = np.exp(-2.0 * np.abs(x))
+    return 2.0 * e / (1.0 + e)
+
+
+def _tanh_1d(q, need: str = "VXD"):
+    """(V, X, dV) = (E[tanh^2 h], E[sech^4 h], E[phi'^2 + phi phi''] = E[s (s - 2 tanh^2)]), h ~ N(0, q), s = sech^2 h;
+    broadcasts over q. For q <= 1 from tanh directly (no cancellation in V ~ q as q -> 0). ``need``: which of V, X,
+    D(V) to compute (the others come back as None)."""
+    q = np.asarray(q, dtype=float)
+    flat = q.ravel()
+    out = {k: np.empty(flat.shape) for k in need}
+    small = flat <= 1.0
+    if small.any():
+        zh, wh = _half_nodes(_GH_1D_TANH)
+        t2 = np.tanh(np.multiply.outer(np.sqrt(np.maximum(flat[small], 0.0)), zh))
+        t2 *= t2
+        if "V" in out:
+            out["V"][small] = t2 @ wh
+        if "X" in out or "D" in out:
+            sv = 1.0 - t2
+            x = (sv * sv) @ wh
+            if "X" in out:
+                out["X"][small] = x
+            if "D" in out:
+                out["D"][small] = x - 2.0 * ((sv * t2) @ wh)
+    big = ~small
+    if big.any():
+        u, wu = _u_rule()
+        sv = _sech2(u)
+        qb = flat[big]
+        g = np.exp(np.multiply.outer(-0.5 / qb, u * u))       # N(0, q) density on the nodes, up to the factor below
+        norm = 2.0 / np.sqrt(2.0 * math.pi * qb)              # 2: folded (even integrands)
+        es = (g @ (wu * sv)) * norm if ("V" in out or "D" in out) else None
+        es2 = (g @ (wu * sv * sv)) * norm if ("X" in out or "D" in out) else None
+        if "V" in out:
+            out["V"][big] = 1.0 - es
+        if "X" in out:
+            out["X"][big] = es2
+        if "D" in out:
+            out["D"][big] = 3.0 * es2 - 2.0 * es
+    return tuple(out[k].reshape(q.shape) if k in out else None for k in "VXD")
+
+
+def _smooth_tanh(m, sig):
+    """J_t = E[tanh(m + sig xi)] and J_s = E[sech^2(m + sig xi)], xi ~ N(0, 1); m (P, K), sig (P,)."""
+    Jt, Js = np.empty(m.shape), np.empty(m.shape)
+    small = sig <= _SIG_GH
+    if small.any():
+        xi, om = hermite_nodes(_GH_INNER)
+        ms, ss = m[small], sig[small]
+        step = max(1, _CHUNK // max(1, ms.shape[1] * xi.size))
+        for i in range(0, ms.shape[0], step):
+            t = np.tanh(ms[i:i + step, :, None] + ss[i:i + step, None, None] * xi)
+            idx = np.flatnonzero(small)[i:i + step]
+            Jt[idx] = t @ om
+            Js[idx] = (1.0 - t * t) @ om
+    big = ~small
+    if big.any():
+        u, wu = _u_rule()
+        U = np.concatenate([-u[::-1], u])
+        W = np.concatenate([wu[::-1], wu])
+        sU, rU = _sech2(U), np.sign(U) * _one_minus_tanh_abs(U)
+        mb, sb = m[big], sig[big]
+        step = max(1, _CHUNK // max(1, mb.shape[1] * U.size))
+        for i in range(0, mb.shape[0], step):
+            mm, sg = mb[i:i + step, :, None], sb[i:i + step, None, None]
+            kern = W * np.exp(-0.5 * ((U - mm) / sg) ** 2) / (sg * math.sqrt(2.0 * math.pi))
+            idx = np.flatnonzero(big)[i:i + step]
+            Js[idx] = kern @ sU
+            Jt[idx] = special.erf(mb[i:i + step] / (sb[i:i + step, None] * _SQRT2)) - kern @ rU
+    return Jt, Js
+
+
+def _tanh_2d(q, c):
+    """(C, Cd) = (E[tanh(u1) tanh(u2)], E[sech^2(u1) sech^2(u2)]), u1, u2 ~ N(0, q) with correlation c; broadcasts.
+
+    For c >= 0: u_i = a zeta + s xi_i with a^2 = q c, s^2 = q (1 - c), so both are E_zeta[J(a zeta)^2] with
+    J = ``_smooth_tanh``; for c < 0, C(q, c) = -C(q, -c) and Cd(q, c) = Cd(q, -c) (tanh odd, sech^2 even). The outer
+    integrand varies on the scale l = max(1, s) and is even: Gauss-Hermite in zeta when a <= l, else the panel rule
+    in m = l v (v on [0, 24]) weighted by the N(0, a^2) density, with C = 1 - E[1 - J_t^2] (1 - J_t^2 decays)."""
+    q, c = np.broadcast_arrays(np.asarray(q, float), np.asarray(c, float))
+    shape = q.shape
+    qf, cf = q.ravel(), np.clip(c.ravel(), -1.0, 1.0)
+    sign = np.where(cf < 0, -1.0, 1.0)
+    ca = np.abs(cf)
+    a = np.sqrt(qf * ca)
+    sig = np.sqrt(np.maximum(qf * (1.0 - ca), 0.0))
+    ell = np.maximum(1.0, sig)
+    C, Cd = np.empty(qf.shape), np.empty(qf.shape)
+    gh = a <= ell
+    if gh.any():
+        zh, wh = _half_nodes(_GH_OUTER)
+        Jt, Js = _smooth_tanh(a[gh, None] * zh, sig[gh])
+        C[gh], Cd[gh] = (Jt * Jt) @ wh, (Js * Js) @ wh
+    pn = ~gh
+    if pn.any():
+        u, wu = _u_rule()
+        ap, lp = a[pn, None], ell[pn, None]
+        m = lp * u
+        dens = 2.0 * lp * wu * np.exp(-0.5 * (m / ap) ** 2) / (ap * math.sqrt(2.0 * math.pi))
+        Jt, Js = _smooth_tanh(m, sig[pn])
+        C[pn] = 1.0 - np.sum(dens * (1.0 - Jt * Jt), axis=1)
+        Cd[pn] = np.sum(dens * Js * Js, axis=1)
+    return (sign * C).reshape(shape), Cd.reshape(shape)
+
+
 def _ht_parts(q):
     """Hard-tanh helpers: P = P(|h| < 1) = erf(1/sqrt(2q)), r = 2 a pdf(a) with a = 1/sqrt(q) (0 at q = 0)."""
     q = np.asarray(q, dtype=float)
@@ -129,7 +273,9 @@ def _V(nl, q):
     if nl == "hard_tanh":
         P, r = _ht_parts(q)
         return np.where(q > 0, q * (P - r) + (1.0 - P), 0.0)
-    return _even_expect(lambda h: np.tanh(h) ** 2, q)
+    if nl == "tanh":
+        return _tanh_1d(q, "V")[0]
+    return _even_expect(lambda h: phi(nl)(h) ** 2, q)
 
 
 def _dV(nl, q):
@@ -145,15 +291,21 @@ def _dV(nl, q):
         # phi'' = delta(h + 1) - delta(h - 1), so E[phi phi''] = -2 p_q(1) = -2 a pdf(a)
         P, r = _ht_parts(q)
         return P - r
+    if nl == "tanh":
+        return _tanh_1d(q, "D")[2]
     f1, f2 = dphi(nl), d2phi(nl)
     f0 = phi(nl)
     return _even_expect(lambda h: f1(h) ** 2 + f0(h) * f2(h), q)
 
 
-def _V_dV(nl, q, n=N_1D):
-    """(V, dV) together; for tanh one tanh evaluation serves both (phi'^2 + phi phi'' = s^2 - 2 t^2 s, s = 1 - t^2)."""
+def _V_dV(nl, q, n=None):
+    """(V, dV) together; for tanh one quadrature serves both (phi'^2 + phi phi'' = s^2 - 2 t^2 s = 3 s^2 - 2 s,
+    s = sech^2). ``n``: a plain ``n``-node Gauss-Hermite rule instead (a cheap approximation, for a first guess)."""
     if nl != "tanh":
         return _V(nl, q), _dV(nl, q)
+    if n is None:
+        V, _, dV = _tanh_1d(q, "VD")
+        return V, dV
     zh, wh = _half_nodes(n)
     t = np.tanh(np.sqrt(np.asarray(q, dtype=float))[..., None] * zh)
     t2 = t * t
@@ -172,18 +324,9 @@ def _X(nl, q):
         return 1.0 / np.sqrt(1.0 + math.pi * q)
     if nl == "hard_tanh":
         return _ht_parts(q)[0]
-    return _even_expect(lambda h: 1.0 / np.cosh(h) ** 4, q)
-
-
-def _gh2(f, q, c):
-    """E[f(u1, u2)] by a tensor Gauss-Hermite rule; broadcasts over q, c."""
-    z, w = hermite_nodes(N_2D)
-    q, c = np.broadcast_arrays(np.asarray(q, float), np.asarray(c, float))
-    sq = np.sqrt(q)[..., None, None]
-    cc = c[..., None, None]
-    u1 = sq * z[:, None]
-    u2 = sq * (cc * z[:, None] + np.sqrt(np.maximum(1.0 - cc * cc, 0.0)) * z[None, :])
-    return np.einsum("...ij,i,j->...", f(u1) * f(u2), w, w)
+    if nl == "tanh":
+        return _tanh_1d(q, "X")[1]
+    return _even_expect(lambda h: dphi(nl)(h) ** 2, q)
 
 
 def _gl_interval(lo, hi, n=N_GL):
@@ -243,7 +386,7 @@ def _C(nl, q, c):
         one = c >= 1.0
         cc = np.where(one, 0.0, c)
         return np.where(one, _V(nl, q), _ht_C(q, cc, deriv=False))
-    return _gh2(np.tanh, q, np.minimum(c, 1.0))
+    return _tanh_2d(q, np.minimum(c, 1.0))[0]
 
 
 def _Cd(nl, q, c):
@@ -260,7 +403,7 @@ def _Cd(nl, q, c):
         one = c >= 1.0
         cc = np.where(one, 0.0, c)
         return np.where(one, _X(nl, q), _ht_C(q, cc, deriv=True))
-    return _gh2(lambda h: 1.0 / np.cosh(h) ** 2, q, np.minimum(c, 1.0))
+    return _tanh_2d(q, np.minimum(c, 1.0))[1]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -299,7 +442,7 @@ def _qstar_bounded(nl, sw, sb, q0=1.0, tol=1e-13, max_iter=2000):
     if nl == "tanh" and q.size > 64:
         # cheap pre-solve with a 61-node rule; the 201-node Newton below then needs ~2 steps (quadratic convergence)
         q = _qstar_iterate(nl, sw, sb, q, 1e-8, max_iter, 61)
-    return _qstar_iterate(nl, sw, sb, q, tol, max_iter, N_1D).reshape(shape)
+    return _qstar_iterate(nl, sw, sb, q, tol, max_iter, None).reshape(shape)
 
 
 def _qstar_iterate(nl, sw, sb, q, tol, max_iter, n):
@@ -361,8 +504,9 @@ def _cstar_given_q(nl, sw, sb, q, chi1, tol=1e-14, max_iter=200):
             if act.size == 0:
                 break
             xa = x[act]
-            F = 1.0 - xa - swa[act] * (C1[act] - _C(nl, qa[act], xa)) / qa[act]
-            dF = swa[act] * _Cd(nl, qa[act], xa) - 1.0
+            Cx, Cdx = _tanh_2d(qa[act], xa) if nl == "tanh" else (_C(nl, qa[act], xa), _Cd(nl, qa[act], xa))
+            F = 1.0 - xa - swa[act] * (C1[act] - Cx) / qa[act]
+            dF = swa[act] * Cdx - 1.0
             stuck = dF >= 0.0  # only possible at the root c = 0 (sigma_b2 = 0); stop there
             with np.errstate(divide="ignore", invalid="ignore"):
                 xn = np.where(stuck, xa, np.clip(xa - F / dF, 0.0, 1.0))

@@ -14,8 +14,21 @@ import numpy as np
 
 @lru_cache(maxsize=16)
 def hermite_nodes(n: int = 201) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes z_i and weights w_i (summing to 1) so that sum_i w_i f(z_i) ~ E[f(z)], z ~ N(0, 1)."""
-    z, w = np.polynomial.hermite_e.hermegauss(n)
+    """Nodes z_i and weights w_i (summing to 1) so that sum_i w_i f(z_i) ~ E[f(z)], z ~ N(0, 1).
+
+    Computed by ``scipy.special.roots_hermitenorm`` (Golub-Welsch for n <= 150, the Townsend-Trogdon-Olver
+    asymptotic method above): stable for any n (NumPy's ``hermegauss`` returns NaN weights from n ~ 400 on, where
+    its normalised Hermite polynomials overflow). Weights of the outermost nodes underflow to 0 for large n (they are
+    below 1e-300), never NaN.
+    """
+    from scipy.special import roots_hermitenorm
+
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"hermite_nodes needs n >= 1 nodes, got {n}")
+    z, w = roots_hermitenorm(n)
+    if not (np.all(np.isfinite(z)) and np.all(np.isfinite(w))):  # pragma: no cover - scipy is stable
+        raise FloatingPointError(f"Gauss-Hermite rule with {n} nodes is not finite")
     w = w / w.sum()
     z.setflags(write=False)
     w.setflags(write=False)

@@ -241,9 +241,9 @@ def _segment_law(nl: str, q_star: float, n: int) -> D2Law:
     d = dphi(nl)(math.sqrt(q_star) * b) ** 2
     hi = d
     lo = np.append(d[1:], dphi(nl)(math.sqrt(q_star) * 40.0) ** 2)
-    # uniform-in-segment densities miss E[d] by O(1e-5); rescale so that chi = sigma_w^2 E[d] is exact
-    z, a = hermite_nodes(N_QUAD)
-    m1 = float(np.sum(a * dphi(nl)(math.sqrt(q_star) * z) ** 2))
+    # uniform-in-segment densities miss E[d] by O(1e-5); rescale so that chi = sigma_w^2 E[d] is exact (E[d] from the
+    # mean-field quadrature, accurate at every q*; a fixed 201-node Gauss-Hermite rule was not at large q*)
+    m1 = float(_meanfield()._X(nl, q_star))
     c = m1 / float(np.sum(mass * 0.5 * (lo + hi)))
     return D2Law(_EMPTY, _EMPTY, lo * c, hi * c, mass)
 
@@ -528,17 +528,54 @@ def _lam_real(model: SpectrumModel, s):
     return f.real
 
 
+@lru_cache(maxsize=64)
+def _md_rule(nl: str, q_star: float):
+    """Nodes h > 0 and weights (N(0, q*) density folded in) for E_h[g(h)] of even g with a peak at h = 0 of any width
+    and decay on scale 1 (g = d/(w - d), d = phi'(h)^2, w > max d): geometric panels toward 0, uniform beyond."""
+    sq = math.sqrt(q_star)
+    H = min(12.0, 10.0 * sq)
+    width = min(0.5, 0.5 * sq)
+    top = min(1.0, H)
+    breaks = np.unique(np.concatenate([[0.0], top * 2.0 ** -np.arange(0, 48)[::-1],
+                                       np.arange(top, H + 1e-12, width), [H]]))
+    x, wgl = np.polynomial.legendre.leggauss(10)
+    lo, hi = breaks[:-1, None], breaks[1:, None]
+    h = (lo + 0.5 * (hi - lo) * (x + 1.0)).ravel()
+    wh = (0.5 * (hi - lo) * wgl).ravel() * 2.0 * np.exp(-0.5 * h * h / q_star) / math.sqrt(2.0 * math.pi * q_star)
+    return h, wh, dphi(nl)(h) ** 2
+
+
+def _lam_real_exact(model: SpectrumModel, s):
+    """``_lam_real`` for the smooth route (tanh, erf) with M_D(w) = E[d/(w - d)] integrated directly on the real axis
+    (``_md_rule``) instead of from the segment law: the edge converges at the default resolution (the segment law's
+    uniform-in-segment densities put it 1e-5 .. 3e-4 too low, growing with q*)."""
+    s = np.atleast_1d(np.asarray(s, dtype=float))
+    h, wh, d = _md_rule(model.nl, float(model.q_star))
+    vmax = float(dphi(model.nl)(np.zeros(1))[0] ** 2)
+    w = vmax * (1.0 + np.exp(s))
+    z = (d[None, :] / (w[:, None] - d[None, :])) @ wh
+    L, ls = model.depth, math.log(model.sigma_w2)
+    if model.weights == "gaussian":
+        f = np.log1p(z) + (L - 1) * np.log(z) + L * (ls + np.log(w))
+    else:
+        f = -(L - 1) * np.log1p(z) + (L - 1) * np.log(z) + L * (ls + np.log(w))
+    return f
+
+
 def spectral_edge_model(model: SpectrumModel) -> float:
     atoms = atoms_of(model)
     top_atom = max((a for a, _ in atoms), default=0.0)
     if sum(m for _, m in atoms) >= 1 - 1e-12:
         return top_atom
+    lam_real = _lam_real
+    if model.route == "numerical" and model.law.sm.size and model.nl in ("tanh", "erf") and model.q_star > 0:
+        lam_real = _lam_real_exact
     grid = np.linspace(-40.0 if model.route == "closed" else -25.0, 40.0, 651)
-    vals = _lam_real(model, grid)
+    vals = lam_real(model, grid)
     i = int(np.argmin(vals))
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     if hi > lo:
-        res = minimize_scalar(lambda s: float(_lam_real(model, s)[0]), bounds=(lo, hi), method="bounded",
+        res = minimize_scalar(lambda s: float(lam_real(model, s)[0]), bounds=(lo, hi), method="bounded",
                               options={"xatol": 1e-10})
         best = min(res.fun, vals[i])
     else:
