@@ -1,264 +1,299 @@
-"""Throughput of a 1,000-10,000-layer vanilla tanh CNN (Xiao et al. 2018): isometry.cnn vs plain eager PyTorch.
+"""Training-step time and peak memory of a 1,000-10,000-layer vanilla tanh CNN (Xiao et al. 2018), like with like.
 
-Both run IN THE SAME PROCESS on the same device, the same network (n_down stride-2 3x3 convs, then L stride-1 3x3
-convs of C channels, circular padding, tanh, global average pool, linear readout) with the same weights
-(critical delta-orthogonal: sigma_w2=1.05, sigma_b2=2.01e-5), the same batch and the same optimizer (SGD with
-momentum, ``foreach``). One step = zero_grad + forward + cross-entropy + backward + optimizer step.
+One network (n_down stride-2 3x3 convs, then L stride-1 3x3 convs of C channels, circular padding, tanh, global
+average pool, linear readout), the same critical delta-orthogonal weights (sigma_w2 = 1.05, sigma_b2 = 2.01e-5) and
+the same batch for every variant, all IN ONE PROCESS, steps interleaved (variant A, B, C, ..., A, B, C, ...).
+One step = zero_grad + forward + cross-entropy + backward + SGD-momentum update. Variants:
 
-* ``eager``: the reference -- ``nn.Sequential`` of ``nn.Conv2d`` + ``nn.Tanh`` (one Parameter pair per layer) under
-  bf16 autocast on CUDA (fp32 on CPU unless ``--amp``), everything stored for backward.
-* ``isometry``: ``EnsembleCNN`` with E=1: one stacked (E, L, C, C, 3, 3) kernel parameter, activation
-  checkpointing in segments of ``--segment`` layers (default sqrt(L)), bf16 autocast compute with fp32 params,
-  channels_last on CUDA; ``--compile`` adds torch.compile of the per-segment function (CUDA only; the network
-  is never compiled whole).
+  eager            nn.Sequential of nn.Conv2d(padding_mode="circular") + nn.Tanh, torch.optim.SGD(momentum,
+                   foreach); every activation stored
+  eager_ckpt       the same, the stride-1 layers run through torch.utils.checkpoint.checkpoint_sequential
+                   (ceil(sqrt(L)) segments)
+  conv_ckpt        EnsembleCNN(impl="conv", checkpoint=True): the path the engine took before the conv stack
+                   (grouped F.conv2d per layer, per-segment checkpointing) -- "today's path" of issue 15
+  conv             EnsembleCNN(impl="conv", checkpoint=0)
+  stack            EnsembleCNN(impl="stack", checkpoint=0): isometry.convstack, everything stored
+  stack_ckpt       EnsembleCNN(impl="stack", checkpoint=True): segments recomputed inside the stack's backward
+  auto             EnsembleCNN() with its defaults (impl and checkpointing chosen by the model)
 
-Reported per depth: seconds per step (median of ``--steps`` after ``--warmup``), achieved TFLOP/s counting only the
-convolutions (2*B*H*W*C_in*C_out*9 per layer forward, x3 for forward + backward), and peak memory (CUDA:
-``max_memory_allocated``; CPU: peak bytes in use by malloc during one extra step, Linux/glibc only). A
-configuration that runs out of memory is reported as ``"oom"``. Results go to
-``bench/results/deep_cnn_<device>.json``; the last line printed is the step-time ratio eager / isometry.
+The EnsembleCNN variants use the engine's optimizer (isometry.optim). Reported per depth: median seconds per step
+(process CPU time and wall time; CPU time is the fair one-thread number on a shared machine), conv FLOP rate and its
+fraction of the measured fp32 matmul peak of this core (``common.matmul_peak``), peak memory above the level before
+the step (CPU: glibc malloc, ``isometry.memory.MallocPeak``; CUDA: ``max_memory_allocated``), the first loss (all
+variants agree), and ratios against ``conv_ckpt``. JSON: bench/results/deep_cnn_<device>.json (with the machine).
 
-    python bench/deep_cnn.py                 # CUDA: L in {1000, 10000}, C=128, batch 128, 32x32 inputs
-    python bench/deep_cnn.py --quick         # anywhere (CPU): tiny sizes, checks both models agree
+    python bench/deep_cnn.py                   # CPU: L = 1000, C = 16, batch 32, 3x32x32 -> 4x4 hidden maps
+    python bench/deep_cnn.py --grid            # CPU: stack vs conv over C x map x E (backs impl="auto")
+    python bench/deep_cnn.py --quick           # seconds: tiny sizes, every variant, agreement check
+    python bench/deep_cnn.py --device cuda --depths 1000 10000 --channels 128 --batch 128 --n-down 2
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import math
-import platform
-import re
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint_sequential
 
-from isometry.cnn import EnsembleCNN
-from isometry.memory import MallocPeak
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, interleave, machine, matmul_peak, median, ratio, sync, write_json  # noqa: E402
 
-SIGMA_W2, SIGMA_B2 = 1.05, 2.01e-5
+from isometry.cnn import EnsembleCNN  # noqa: E402
+from isometry.convstack import conv_stack  # noqa: E402
+from isometry.engine import cross_entropy  # noqa: E402
+from isometry.memory import MallocPeak  # noqa: E402
+from isometry.optim import BatchedOptimizer  # noqa: E402
+
+SIGMA_W2, SIGMA_B2, LR, MOMENTUM = 1.05, 2.01e-5, 1e-3, 0.9
+VARIANTS = ("eager", "eager_ckpt", "conv_ckpt", "conv", "stack", "stack_ckpt", "auto")
 
 
 # ------------------------------------------------------------------------------------------------------ models
 def fast_delta_orthogonal_(model: EnsembleCNN, generator: torch.Generator) -> None:
-    """Critical delta-orthogonal init for all layers at once (batched QR on the model's device).
-
-    The bench needs the right *kind* of weights (a 10,000-layer network that neither vanishes nor explodes), not
-    the engine's per-member reproducible draw, and 10,000 per-layer CPU QRs would dominate a quick run.
-    """
-    dev = model.hidden_weight.device
-    g = math.sqrt(SIGMA_W2)
-    C = model.channels
+    """Critical delta-orthogonal weights for all layers at once (batched QR): the right *kind* of weights for a
+    deep benchmark, without the engine's per-member, per-layer reproducible draw (10,000 QRs)."""
+    dev, C, g = model.hidden_weight.device, model.channels, math.sqrt(SIGMA_W2)
 
     def haar(n_mat, rows, cols):
-        a = torch.randn(n_mat, max(rows, cols), min(rows, cols), generator=generator).to(dev)
+        a = torch.randn(n_mat, max(rows, cols), min(rows, cols), generator=generator)
         q, r = torch.linalg.qr(a)
         q = q * torch.sign(torch.diagonal(r, dim1=-2, dim2=-1)).unsqueeze(-2)
-        return q if rows >= cols else q.transpose(-1, -2)
+        return (q if rows >= cols else q.transpose(-1, -2)).to(dev)
 
     with torch.no_grad():
         for w in [*model.down_weights, model.hidden_weight]:
             w.zero_()
-        for w in model.down_weights:                                    # (1, C, C_in, k, k)
-            w[0, :, :, 1, 1] = g * haar(1, C, w.shape[2])[0]
-        L = model.depth
-        for s in range(0, L, 1000):                                     # bounded temporary memory
-            n = min(1000, L - s)
-            model.hidden_weight[0, s:s + n, :, :, 1, 1] = g * haar(n, C, C)
+        for w in model.down_weights:                                    # (E, C, C_in, k, k)
+            for e in range(model.E):
+                w[e, :, :, 1, 1] = g * haar(1, C, w.shape[2])[0]
+        for e in range(model.E):
+            for s in range(0, model.depth, 1000):                       # bounded temporary memory
+                n = min(1000, model.depth - s)
+                model.hidden_weight[e, s:s + n, :, :, 1, 1] = g * haar(n, C, C)
         for b in [*model.down_biases, model.hidden_bias]:
             b.copy_(torch.randn(b.shape, generator=generator).to(dev) * math.sqrt(SIGMA_B2))
-        model.readout_weight[0] = haar(1, model.num_outputs, C)[0]
+        for e in range(model.E):
+            model.readout_weight[e] = haar(1, model.num_outputs, C)[0]
         model.readout_bias.zero_()
 
 
-def eager_from(model: EnsembleCNN) -> nn.Sequential:
-    """The plain PyTorch network with member 0's weights: nn.Sequential of nn.Conv2d + nn.Tanh."""
+def eager_from(model: EnsembleCNN) -> tuple[nn.Sequential, nn.Sequential, nn.Sequential]:
+    """Member 0 as plain PyTorch: (stem, hidden, head) nn.Sequentials of nn.Conv2d + nn.Tanh."""
     C, dev = model.channels, model.hidden_weight.device
-    layers: list[nn.Module] = []
+
+    def conv(w, b, stride):
+        m = nn.Conv2d(w.shape[1], w.shape[0], w.shape[-1], stride=stride, padding=w.shape[-1] // 2,
+                      padding_mode=model.padding, device=dev)
+        m.weight.copy_(w)
+        m.bias.copy_(b)
+        return m
+
     with torch.no_grad():
-        for i, (w, b) in enumerate(zip(model.down_weights, model.down_biases)):
-            conv = nn.Conv2d(w.shape[2], C, 3, stride=2, padding=1, padding_mode=model.padding, device=dev)
-            conv.weight.copy_(w[0])
-            conv.bias.copy_(b[0])
-            layers += [conv, nn.Tanh()]
-        for l in range(model.depth):
-            conv = nn.Conv2d(C, C, 3, padding=1, padding_mode=model.padding, device=dev)
-            conv.weight.copy_(model.hidden_weight[0, l])
-            conv.bias.copy_(model.hidden_bias[0, l])
-            layers += [conv, nn.Tanh()]
-        head = nn.Linear(C, model.num_outputs, device=dev)
-        head.weight.copy_(model.readout_weight[0])
-        head.bias.copy_(model.readout_bias[0])
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), head)
+        stem = nn.Sequential(*[mod for w, b in zip(model.down_weights, model.down_biases)
+                               for mod in (conv(w[0], b[0], 2), nn.Tanh())])
+        hidden = nn.Sequential(*[mod for l in range(model.depth)
+                                 for mod in (conv(model.hidden_weight[0, l], model.hidden_bias[0, l], 1), nn.Tanh())])
+        lin = nn.Linear(C, model.num_outputs, device=dev)
+        lin.weight.copy_(model.readout_weight[0])
+        lin.bias.copy_(model.readout_bias[0])
+    return stem, hidden, nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), lin)
 
 
-# ----------------------------------------------------------------------------------------------------- measure
-def _sync(dev):
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
+def build(variant: str, ref: EnsembleCNN, x: torch.Tensor, y: torch.Tensor):
+    """A step function (returns the loss) for ``variant``, on a copy of ``ref``'s weights."""
+    if variant.startswith("eager"):
+        stem, hidden, head = eager_from(ref)
+        params = [p for m in (stem, hidden, head) for p in m.parameters()]
+        opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM, foreach=True)
+        segments = max(1, math.ceil(math.sqrt(ref.depth)))
 
-
-def measure(net: nn.Module, x, y, *, ensemble: bool, amp: bool, steps: int, warmup: int, lr: float = 1e-3):
-    """Median step time (s), peak memory (GB) and the losses of every step, for one network."""
-    dev = x.device
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, foreach=True)
-    ctx = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)) if amp else contextlib.nullcontext
+        def step():
+            opt.zero_grad(set_to_none=True)
+            h = stem(x)
+            h = checkpoint_sequential(hidden, segments, h, use_reentrant=False) if variant == "eager_ckpt" \
+                else hidden(h)
+            loss = F.cross_entropy(head(h), y)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+        return step
+    kw = {"conv_ckpt": dict(impl="conv", checkpoint=True), "conv": dict(impl="conv", checkpoint=0),
+          "stack": dict(impl="stack", checkpoint=0), "stack_ckpt": dict(impl="stack", checkpoint=True),
+          "auto": {}}[variant]
+    model = EnsembleCNN(ref.E, ref.input_shape, ref.num_outputs, channels=ref.channels, depth=ref.depth,
+                        n_down=ref.n_down, padding=ref.padding, device=ref.hidden_weight.device, **kw)
+    model.load_state_dict(ref.state_dict())
+    opt = BatchedOptimizer(list(model.parameters()), "momentum", LR, momentum=MOMENTUM)
 
     def step():
-        opt.zero_grad(set_to_none=True)
-        with ctx():
-            out = net(x)
-        out = out[0] if ensemble else out
-        loss = F.cross_entropy(out.float(), y)
+        opt.zero_grad()
+        loss = cross_entropy(model(x), y).sum()
         loss.backward()
         opt.step()
         return loss.detach()
-
-    losses, times = [], []
-    for i in range(warmup + steps):
-        if dev.type == "cuda" and i == warmup:
-            torch.cuda.reset_peak_memory_stats(dev)
-        _sync(dev)
-        t0 = time.perf_counter()
-        losses.append(step())
-        _sync(dev)
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
-    if dev.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(dev) / 1e9
-    else:
-        try:
-            with MallocPeak() as mp:
-                losses.append(step())
-            peak = (mp.peak - mp.base) / 1e9     # on top of what was in use before (params, grads, momenta)
-        except (OSError, AttributeError):
-            peak = None
-    del opt
-    return statistics.median(times), peak, [float(v) for v in losses]
+    step.model = model
+    return step
 
 
-def run_one(label, build, x, y, *, ensemble, amp, args, flops):
-    dev = x.device
+def peak_memory(step, device) -> float | None:
+    """Peak bytes above the level before one step (GB)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        base = torch.cuda.memory_allocated(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        step()
+        torch.cuda.synchronize(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / 1e9
     try:
-        net = build()
-        t, peak, losses = measure(net, x, y, ensemble=ensemble, amp=amp, steps=args.steps, warmup=args.warmup)
-        res = {"step_s": t, "tflops": 3 * flops / t / 1e12, "peak_gb": peak, "loss_first": losses[0],
-               "loss_last": losses[-1], "finite": all(math.isfinite(v) for v in losses)}
-    except torch.OutOfMemoryError:
-        res = {"step_s": "oom"}
-    finally:
-        net = None
-        if dev.type == "cuda":
-            torch.cuda.empty_cache()
-    print(f"  {label:<28s} " + (f"{res['step_s'] * 1e3:9.1f} ms/step  {res['tflops']:8.3g} TFLOP/s  peak "
-                                 f"{res['peak_gb'] if res['peak_gb'] is None else round(res['peak_gb'], 3)} GB"
-                                 if res["step_s"] != "oom" else "out of memory"), flush=True)
-    return res
+        with MallocPeak() as mp:
+            step()
+        return (mp.peak - mp.base) / 1e9
+    except (OSError, AttributeError):
+        return None
+
+
+# --------------------------------------------------------------------------------------------------- main run
+def run_depth(L: int, args, device, peak: float) -> dict:
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(args.batch, args.in_channels, args.image, args.image, generator=g).to(device)
+    y = torch.randint(0, 10, (args.batch,), generator=g).to(device)
+    ref = EnsembleCNN(1, (args.in_channels, args.image, args.image), 10, channels=args.channels, depth=L,
+                      n_down=args.n_down, padding="circular", device=device)
+    fast_delta_orthogonal_(ref, torch.Generator().manual_seed(1))
+    flops = 3 * ref.conv_flops(args.batch)
+    hw = (args.image,) * 2
+    for _ in range(args.n_down):
+        hw = ((hw[0] + 1) // 2, (hw[1] + 1) // 2)
+    print(f"\nL={L}: C={args.channels}, batch {args.batch}, hidden maps {hw[0]}x{hw[1]}, "
+          f"{flops / 1e9:.2f} GFLOP per step (conv, fwd+bwd); auto picks impl="
+          f"{ref.resolved_impl(args.batch, hw)!r}, segment {ref.segment_length(args.batch, hw)}", flush=True)
+    steps, first = {}, {}
+    for v in args.variants:
+        try:
+            steps[v] = build(v, ref, x, y)
+            first[v] = float(steps[v]())                    # also the warm-up step
+        except torch.OutOfMemoryError:
+            print(f"  {v}: out of memory", flush=True)
+            steps.pop(v, None)
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+    times = interleave(steps, device, rounds=args.rounds, warmup=args.warmup)
+    mem = {v: peak_memory(f, device) for v, f in steps.items()}
+    base = "conv_ckpt" if "conv_ckpt" in steps else next(iter(steps))
+    rows = {}
+    print(f"  {'variant':<11s} {'cpu s/step':>10s} {'wall s/step':>11s} {'GFLOP/s':>8s} {'of peak':>7s} "
+          f"{'peak GB':>8s} {base + '/x':>13s}  first loss")
+    for v in steps:
+        cpu, wall = median(times[v]["cpu"]), median(times[v]["wall"])
+        t = wall if device.type == "cuda" else cpu
+        rows[v] = {"cpu_s": cpu, "wall_s": wall, "gflops": flops / t / 1e9, "fraction_of_peak": flops / t / peak,
+                   "peak_gb": mem[v], "speedup_vs_" + base: ratio(times, base, v, "wall" if device.type == "cuda"
+                                                                  else "cpu"),
+                   "first_loss": first[v], "cpu_all": times[v]["cpu"], "wall_all": times[v]["wall"]}
+        r = rows[v]
+        print(f"  {v:<11s} {cpu:10.3f} {wall:11.3f} {r['gflops']:8.2f} {r['fraction_of_peak']:7.1%} "
+              f"{'n/a' if mem[v] is None else f'{mem[v]:.3f}':>8s} {r['speedup_vs_' + base]:13.2f}  "
+              f"{first[v]:.6f}", flush=True)
+    spread = max(first.values()) - min(first.values())
+    print(f"  first-step losses agree to {spread:.1e}", flush=True)
+    return {"depth": L, "hidden_map": list(hw), "gflop_per_step": flops / 1e9, "baseline": base,
+            "loss_spread": spread, "variants": rows,
+            "auto": {"impl": ref.resolved_impl(args.batch, hw), "segment": ref.segment_length(args.batch, hw)}}
+
+
+# ------------------------------------------------------------------------------------------------------- grid
+def run_grid(args, device) -> list[dict]:
+    """Hidden stack alone (L=100 layers, fwd+bwd and no-grad fwd), conv vs stack, over C x map x E."""
+    from isometry.cnn import _make_block
+    out, L = [], 100
+    print(f"\ngrid: L={L} stride-1 layers, batch {args.batch}; ratio conv/stack (> 1: stack faster), CPU time")
+    for E in (1, 4):
+        for C in (8, 16, 32):
+            for H in (4, 7):
+                N = args.batch * H * H
+                g = torch.Generator().manual_seed(0)
+                x = torch.randn(E, N, C, generator=g).to(device).requires_grad_()
+                w = (torch.randn(E, L, C, C, 3, 3, generator=g) / (3 * C ** 0.5)).to(device).requires_grad_()
+                b = (0.01 * torch.randn(E, L, C, generator=g)).to(device).requires_grad_()
+                xc = x.detach().view(E, args.batch, H, H, C).permute(1, 0, 4, 2, 3).reshape(args.batch, E * C, H, H)
+                xc = xc.contiguous().requires_grad_()
+                wc = w.detach().transpose(0, 1).contiguous().requires_grad_()
+                bc = b.detach().transpose(0, 1).contiguous().requires_grad_()
+                blk = _make_block(torch.tanh, "circular", E, 3)
+
+                def nograd(f):
+                    def g_():
+                        with torch.no_grad():
+                            f()
+                    return g_
+                fns = {"stack": lambda: conv_stack(x, w, b, (H, H)).sum().backward(),
+                       "conv": lambda: blk(xc, wc, bc).sum().backward(),
+                       "stack_eval": nograd(lambda: conv_stack(x, w, b, (H, H))),
+                       "conv_eval": nograd(lambda: blk(xc, wc, bc))}
+                t = interleave(fns, device, rounds=args.rounds, warmup=1)
+                row = {"E": E, "channels": C, "map": H, "batch": args.batch,
+                       "train_conv_over_stack": ratio(t, "conv", "stack"),
+                       "eval_conv_over_stack": ratio(t, "conv_eval", "stack_eval"),
+                       "stack_s_per_1000_layers": median(t["stack"]["cpu"]) * 1000 / L}
+                out.append(row)
+                print(f"  E={E} C={C:2d} {H}x{H}: train {row['train_conv_over_stack']:.2f}x, eval "
+                      f"{row['eval_conv_over_stack']:.2f}x (stack {row['stack_s_per_1000_layers']:.3f} s per 1000 "
+                      "layers fwd+bwd)", flush=True)
+    return out
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="tiny sizes that run on a CPU in seconds")
-    p.add_argument("--device", default=None, help="default: cuda if available, else cpu")
+    p.add_argument("--device", default="cpu")
     p.add_argument("--depths", type=int, nargs="+", default=None)
     p.add_argument("--channels", type=int, default=None)
     p.add_argument("--batch", type=int, default=None)
-    p.add_argument("--image", type=int, default=None, help="input height = width (3 channels)")
-    p.add_argument("--n-down", type=int, default=2)
-    p.add_argument("--padding", default="circular", choices=["circular", "zeros"])
-    p.add_argument("--segment", type=int, default=0, help="checkpoint segment length (0: ceil(sqrt(L)))")
-    p.add_argument("--compile", action="store_true", help="also run isometry + per-segment torch.compile (CUDA)")
-    p.add_argument("--amp", action="store_true", help="bf16 autocast on CPU too (always on on CUDA)")
-    p.add_argument("--no-eager", action="store_true", help="skip the eager reference")
-    p.add_argument("--steps", type=int, default=None)
-    p.add_argument("--warmup", type=int, default=None)
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    p.add_argument("--image", type=int, default=None, help="input height = width")
+    p.add_argument("--in-channels", type=int, default=3)
+    p.add_argument("--n-down", type=int, default=None)
+    p.add_argument("--variants", nargs="+", default=None, choices=VARIANTS)
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (one step per variant each)")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (0: torch default)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, every variant, a few seconds")
+    p.add_argument("--grid", action="store_true", help="also the stack-vs-conv grid behind impl='auto'")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
-
-    dev = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    if args.threads:
+    device = torch.device(args.device)
+    if device.type == "cpu" and args.threads:
         torch.set_num_threads(args.threads)
-    cuda = dev.type == "cuda"
-    big = not args.quick
-    args.depths = args.depths or ([1000, 10000] if big else [30, 100])
-    args.channels = args.channels or (128 if big else 8)
-    args.batch = args.batch or (128 if big else 8)
-    args.image = args.image or (32 if big else 8)
-    args.steps = args.steps or (5 if big else 3)
-    args.warmup = args.warmup if args.warmup is not None else (2 if big else 1)
-    amp = cuda or args.amp
-    if cuda:
+    if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    dev_name = torch.cuda.get_device_name(dev) if cuda else (platform.processor() or platform.machine() or "cpu")
-    dev_tag = re.sub(r"[^a-z0-9]+", "_", (dev_name if cuda else "cpu").lower()).strip("_")
-    out = Path(args.out or Path(__file__).resolve().parent / "results" / f"deep_cnn_{dev_tag}.json")
-
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(args.batch, 3, args.image, args.image, generator=g).to(dev)
-    y = torch.randint(0, 10, (args.batch,), generator=g).to(dev)
-    print(f"deep_cnn on {dev_name}: C={args.channels} batch={args.batch} image={args.image} n_down={args.n_down} "
-          f"padding={args.padding} amp={'bf16' if amp else 'off'} steps={args.steps} warmup={args.warmup}",
-          flush=True)
-
-    results = []
-    for L in args.depths:
-        seg = args.segment or math.ceil(math.sqrt(L))
-
-        def build_iso(compile_blocks=False, L=L, seg=seg):
-            m = EnsembleCNN(1, (3, args.image, args.image), 10, channels=args.channels, depth=L,
-                            n_down=args.n_down, padding=args.padding, checkpoint=seg, channels_last=cuda,
-                            compile_blocks=compile_blocks, device=dev)
-            fast_delta_orthogonal_(m, torch.Generator().manual_seed(1))
-            return m
-
-        # forward conv FLOPs per step (2 per multiply-add), from the model's own layer shapes
-        flops = EnsembleCNN(1, (3, args.image, args.image), 10, channels=args.channels, depth=L, n_down=args.n_down,
-                            device="meta").conv_flops(args.batch)
-        print(f"L={L}: {flops / 1e12:.3f} TFLOP forward per step, checkpoint segment {seg}", flush=True)
-        row = {"depth": L, "segment": seg, "fwd_tflop": flops / 1e12}
-        if args.quick:   # both implementations compute the same function
-            m = build_iso()
-            ref = eager_from(m)
-            with torch.no_grad():
-                torch.testing.assert_close(m(x)[0], ref(x), rtol=1e-4, atol=1e-4)
-            del m, ref
-        row["isometry"] = run_one("isometry (ckpt, stacked)", build_iso, x, y, ensemble=True, amp=amp, args=args,
-                                  flops=flops)
-        if args.compile and cuda:
-            row["isometry_compile"] = run_one("isometry + block compile", lambda: build_iso(True), x, y,
-                                              ensemble=True, amp=amp, args=args, flops=flops)
-        if not args.no_eager:
-            row["eager"] = run_one("eager nn.Sequential", lambda: eager_from(build_iso()), x, y, ensemble=False,
-                                   amp=amp, args=args, flops=flops)
-        results.append(row)
-
-    parts = []
-    for r in results:
-        iso, ref = r["isometry"]["step_s"], r.get("eager", {}).get("step_s")
-        if ref is None:
-            parts.append(f"L={r['depth']}: isometry {iso if iso == 'oom' else f'{iso:.4f}'} s/step")
-        elif iso == "oom" or ref == "oom":
-            parts.append(f"L={r['depth']}: eager {ref} / isometry {iso}")
-        else:
-            r["ratio"] = ref / iso
-            parts.append(f"L={r['depth']}: {ref / iso:.2f}x")
-    payload = {"benchmark": "deep_cnn", "device": dev_name, "torch": torch.__version__,
-               "config": {k: v for k, v in vars(args).items() if k != "out"}, "amp": "bf16" if amp else "off",
-               "results": results}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(out)
-    print(f"wrote {out}", flush=True)
-
-    print("step-time ratio eager/isometry (>1: isometry faster): " + ", ".join(parts))
+    quick = args.quick
+    args.depths = args.depths or ([30] if quick else [1000])
+    args.channels = args.channels or (8 if quick else 16)
+    args.batch = args.batch or (8 if quick else 32)
+    args.image = args.image or (16 if quick else 32)
+    args.n_down = args.n_down or (2 if quick else 3)
+    args.rounds = args.rounds or (3 if quick else 5)
+    args.variants = args.variants or list(VARIANTS)
+    peak = matmul_peak(device)
+    print(f"deep_cnn on {device}: fp32 matmul peak {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} thread(s))")
+    payload = {"benchmark": "deep_cnn", "machine": machine(device), "matmul_peak_gflops": peak / 1e9,
+               "config": {k: v for k, v in vars(args).items() if k != "out"},
+               "results": [run_depth(L, args, device, peak) for L in args.depths]}
+    if args.grid:
+        payload["grid"] = run_grid(args, device)
+    tag = device.type + ("_quick" if quick else "")
+    out = write_json(Path(args.out) if args.out else RESULTS / f"deep_cnn_{tag}.json", payload)
+    print(f"wrote {out}")
+    for r in payload["results"]:
+        v = r["variants"]
+        if "auto" in v:
+            a = v["auto"]
+            t = a["wall_s"] if device.type == "cuda" else a["cpu_s"]
+            print(f"L={r['depth']}: default engine path {t:.3f} s/step ({a['fraction_of_peak']:.1%} of peak), "
+                  f"{a['speedup_vs_' + r['baseline']]:.2f}x {r['baseline']}")
     return 0
 
 

@@ -1,141 +1,258 @@
-"""Sweep throughput: a Python loop of ordinary PyTorch trainings vs the ensemble engine, in ONE run.
+"""Sweep throughput: one training step of E same-shape tanh MLPs (784 -> width x depth -> 10), the engine vs its peers.
 
-The same sweep (E tanh MLPs of one shape, different lr/seed) is trained
-  (a) one network after the other: nn.Sequential of nn.Linear + nn.Tanh, torch.optim.SGD, F.cross_entropy;
-  (b) all at once by isometry.engine.train (stacked weights, bmm, one batched SGD step, no per-step host sync).
-Each side runs ``--warmup`` untimed steps, then ``--steps`` timed steps (per network for the loop; the loop's time
-per sweep step is the sum over networks). Model construction, init and evaluation are not timed.
+Per shape, the engine is timed against each peer in an interleaved A/B pair, in ONE process (engine, peer, engine,
+peer, ...; medians of per-round ratios), from the same initial weights on the same per-member batches, with SGD +
+momentum 0.9 at one learning rate (the peers that cannot do per-member rates would otherwise differ):
 
-Writes bench/results/sweep_throughput_<device>.json (or ..._<device>_quick.json) and prints the speed-up as its
-LAST line. Default: 64 members, depth 100, width 400, batch 128, MNIST-shaped random data (``--real`` uses
-data/mnist if converted). ``--quick`` (32 members, depth 20, width 32, batch 32, one
-thread for both sides: on a busy shared CPU, OpenMP spin-waiting makes 2 threads slower and noisier) takes ~15 s
-on 2 CPU cores.
+  loop     a Python loop over E ``nn.Sequential`` (nn.Linear + nn.Tanh) + ``torch.optim.SGD(momentum)``
+  vmap     ``torch.func.stack_module_state`` + ``vmap(grad(loss))`` over ``functional_call`` + a ``torch._foreach``
+           momentum update
+  bmm      weights (E, out, in) as plain parameters, ``baddbmm`` per layer, ``torch.optim.SGD(fused=True)``:
+           what an expert writes in 30 lines
+  engine   ``isometry.engine.update`` on an ``EnsembleMLP`` with the engine's optimizer (one call per step, exactly
+           what ``engine.train`` runs between its log steps: data gather, forward, per-member loss, divergence mask,
+           backward, update)
 
-On a CPU the engine's advantage is overhead, not arithmetic: bmm over E members does the same FLOPs as E separate
-GEMMs, so at width 400 x batch 128 (compute-bound) expect a ratio near 1; at small widths, where one network's step
-is dominated by Python, autograd-node and per-parameter optimizer overheads, the engine pays those once per ensemble
-instead of once per member. On a GPU the small per-member GEMMs also leave the device mostly idle, so batching
-them pays at every size used here.
+plus one more pair, engine with per-member learning rates (a real sweep: the per-member optimizer path) vs engine.
+After each pair both sides have taken the same steps: their weights must agree (printed: max |difference|).
+Numbers are process CPU time (one thread; fair on a shared machine) unless ``--clock wall``.
+
+    python bench/sweep_throughput.py             # E=32, batch 32, depth {2, 10, 50} x width {32, 128, 400}
+    python bench/sweep_throughput.py --quick     # two small shapes, ~1 minute
+    python bench/sweep_throughput.py --device cuda --members 64 --depths 10 100 --widths 128 400 --batch 128
+
+Writes bench/results/sweep_throughput_<device>[_quick].json (with the machine description) and prints the table.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
+import copy
+import gc
+import math
+import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from isometry.data import Dataset, load_dataset
-from isometry.engine import train
-from isometry.models import EnsembleMLP
-from isometry.spec import Member
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS, interleave, machine, median, sync, write_json  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from isometry.engine import _mark_diverged, cross_entropy, update  # noqa: E402
+from isometry.models import EnsembleMLP  # noqa: E402
+from isometry.optim import make_optimizer  # noqa: E402
+from isometry.spec import Member  # noqa: E402
 
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def get_data(real: bool, n: int) -> Dataset:
-    if real:
-        try:
-            return load_dataset("mnist").subset(n, 1000)
-        except FileNotFoundError:
-            print("data/mnist not converted: using random MNIST-shaped data", file=sys.stderr)
-    g = torch.Generator().manual_seed(0)
-    return Dataset("mnist", "random-uint8", torch.randint(0, 256, (n, 1, 28, 28), dtype=torch.uint8, generator=g),
-                   torch.randint(0, 10, (n,), generator=g),
-                   torch.randint(0, 256, (1000, 1, 28, 28), dtype=torch.uint8, generator=g),
-                   torch.randint(0, 10, (1000,), generator=g))
+LR, MOMENTUM, IN, K = 1e-3, 0.9, 784, 10
+PEERS = ("loop", "vmap", "bmm")
 
 
-def loop_time(members, ds, args, device) -> float:
-    """Seconds per sweep step when the networks are trained one after the other (sum over networks)."""
-    X, Y = ds.standardize(ds.train_x).flatten(1).to(device), ds.train_y.to(device)
-    g = torch.Generator().manual_seed(1)
-    total = 0.0
-    for m in members:
-        torch.manual_seed(m.seed)
-        dims = [X.shape[1]] + [args.width] * args.depth
+class Setup:
+    """Shared initial weights (E, out, in) / (E, out), data and per-step batch indices of one shape."""
+
+    def __init__(self, E, depth, width, batch, device, n_data=4096, n_batches=64):
+        g = torch.Generator().manual_seed(0)
+        dims = [(width, IN)] + [(width, width)] * (depth - 1) + [(K, width)]
+        self.ws = [torch.randn(E, o, i, generator=g) / math.sqrt(i) for o, i in dims]
+        self.bs = [0.1 * torch.randn(E, o, generator=g) for o, _ in dims]
+        self.X = torch.randn(n_data, IN, generator=g).to(device)
+        self.Y = torch.randint(0, K, (n_data,), generator=g).to(device)
+        self.idx = torch.randint(0, n_data, (n_batches, E, batch), generator=g).to(device)
+        self.E, self.depth, self.width, self.batch, self.device = E, depth, width, batch, device
+
+    def batch_at(self, s):
+        idx = self.idx[s % len(self.idx)]
+        return self.X.index_select(0, idx.reshape(-1)).view(*idx.shape, IN), self.Y.index_select(
+            0, idx.reshape(-1)).view(idx.shape)
+
+
+# --------------------------------------------------------------------------------------------------- contenders
+def make_loop(S: Setup):
+    nets, opts = [], []
+    for e in range(S.E):
         layers = []
-        for i, o in zip(dims[:-1], dims[1:]):
-            layers += [nn.Linear(i, o), nn.Tanh()]
-        net = nn.Sequential(*layers, nn.Linear(args.width, 10)).to(device)
-        opt = torch.optim.SGD(net.parameters(), lr=m.lr)
-        idx = torch.randint(0, len(X), (args.warmup + args.steps, args.batch), generator=g).to(device)
-        for s in range(args.warmup + args.steps):
-            if s == args.warmup:
-                sync(device)
-                t0 = time.perf_counter()
-            opt.zero_grad()
-            F.cross_entropy(net(X[idx[s]]), Y[idx[s]]).backward()
-            opt.step()
-        sync(device)
-        total += (time.perf_counter() - t0) / args.steps
-    return total
+        for l, (w, b) in enumerate(zip(S.ws, S.bs)):
+            lin = nn.Linear(w.shape[2], w.shape[1], device=S.device)
+            with torch.no_grad():
+                lin.weight.copy_(w[e])
+                lin.bias.copy_(b[e])
+            layers += [lin] + ([nn.Tanh()] if l < S.depth else [])
+        nets.append(nn.Sequential(*layers))
+        opts.append(torch.optim.SGD(nets[-1].parameters(), lr=LR, momentum=MOMENTUM))
+    state = {"s": 0}
+
+    def step():
+        x, y = S.batch_at(state["s"])
+        state["s"] += 1
+        for e in range(S.E):
+            opts[e].zero_grad()
+            F.cross_entropy(nets[e](x[e]), y[e]).backward()
+            opts[e].step()
+    step.weights = lambda: [torch.stack([n[2 * l].weight.detach() for n in nets]) for l in range(S.depth + 1)]
+    step.nets = nets
+    return step
 
 
-def engine_time(members, ds, args, device) -> float:
-    """Seconds per sweep step of the engine (the whole ensemble)."""
-    model = EnsembleMLP(len(members), ds.input_shape, 10, depth=args.depth, width=args.width, nonlinearity="tanh")
-    marks = {}
+def make_vmap(S: Setup):
+    from torch.func import functional_call, grad, stack_module_state, vmap
+    nets = make_loop(S).nets                                    # E nn.Sequential with the shared weights
+    params, _ = stack_module_state(nets)                        # {name: (E, ...)} leaves
+    base = copy.deepcopy(nets[0]).to("meta")
+    del nets
+    params = {k: v.detach() for k, v in params.items()}
+    names = list(params)
+    tensors = [params[n] for n in names]
+    bufs = [torch.zeros_like(t) for t in tensors]
 
-    def callback(step, model, opt):
-        if step in (args.warmup, args.warmup + args.steps):
-            sync(device)
-            marks[step] = time.perf_counter()
+    def loss(p, x, y):
+        return F.cross_entropy(functional_call(base, p, (x,)), y)
+    grads_fn = vmap(grad(loss))
+    state = {"s": 0}
 
-    train(model, members, ds, steps=args.warmup + args.steps, batch_size=args.batch, log_at=[], eval_examples=256,
-          device=device, callback=callback, progress=False)
-    return (marks[args.warmup + args.steps] - marks[args.warmup]) / args.steps
+    def step():
+        x, y = S.batch_at(state["s"])
+        state["s"] += 1
+        g = grads_fn(dict(zip(names, tensors)), x, y)
+        torch._foreach_mul_(bufs, MOMENTUM)
+        torch._foreach_add_(bufs, [g[n] for n in names])
+        torch._foreach_add_(tensors, bufs, alpha=-LR)
+    step.weights = lambda: [params[f"{2 * l}.weight"] for l in range(S.depth + 1)]
+    return step
+
+
+def make_bmm(S: Setup):
+    ws = [nn.Parameter(w.clone().to(S.device)) for w in S.ws]
+    bs = [nn.Parameter(b.clone().to(S.device)) for b in S.bs]
+    opt = torch.optim.SGD(ws + bs, lr=LR, momentum=MOMENTUM, fused=True)
+    state = {"s": 0}
+
+    def step():
+        x, y = S.batch_at(state["s"])
+        state["s"] += 1
+        h = x.transpose(1, 2)                                   # (E, in, B): W @ h per layer
+        for l, (w, b) in enumerate(zip(ws, bs)):
+            h = torch.baddbmm(b.unsqueeze(2), w, h)
+            if l < S.depth:
+                h = torch.tanh(h)
+        out = h.transpose(1, 2)
+        loss = F.cross_entropy(out.reshape(-1, K), y.reshape(-1), reduction="none").view(S.E, -1).mean(1).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    step.weights = lambda: [w.detach() for w in ws]
+    return step
+
+
+def make_engine(S: Setup, per_member_lr: bool = False):
+    model = EnsembleMLP(S.E, (IN,), K, depth=S.depth, width=S.width, nonlinearity="tanh").to(S.device)
+    with torch.no_grad():
+        for p, w in zip([*model.weights, *model.biases], [*S.ws, *S.bs]):
+            p.copy_(w)
+    lrs = [LR * (1 + 0.5 * (e % 3)) for e in range(S.E)] if per_member_lr else [LR] * S.E
+    members = [Member(f"m{e}", lr=lrs[e], optimizer="momentum", momentum=MOMENTUM, seed=e) for e in range(S.E)]
+    opt = make_optimizer(list(model.parameters()), members)
+    diverged_at = torch.full((S.E,), -1, dtype=torch.long, device=S.device)
+    state = {"s": 0}
+
+    def step():
+        x, y = S.batch_at(state["s"])
+        state["s"] += 1
+        s = state["s"]
+        update(model, opt, x, y, cross_entropy,
+               on_objective=lambda o: _mark_diverged(opt, diverged_at, ~torch.isfinite(o), s))
+    step.weights = lambda: [w.detach() for w in model.weights]
+    return step
+
+
+MAKERS = {"loop": make_loop, "vmap": make_vmap, "bmm": make_bmm, "engine": make_engine,
+          "engine_sweep": lambda S: make_engine(S, per_member_lr=True)}
+
+
+# ---------------------------------------------------------------------------------------------------------- run
+def repeated(step, n):
+    def f():
+        for _ in range(n):
+            step()
+    f.weights = step.weights
+    return f
+
+
+def run_pair(S: Setup, a: str, b: str, args) -> dict:
+    fa, fb = MAKERS[a](S), MAKERS[b](S)
+    fa(), fb()                                                   # warm-up
+    t = interleave({a: fa, b: fb}, S.device, rounds=1, warmup=0)[a]["wall"][0]   # one more step each: calibration
+    reps = max(1, min(50, round(args.min_time / max(t, 1e-6))))
+    times = interleave({a: repeated(fa, reps), b: repeated(fb, reps)}, S.device, rounds=args.rounds, warmup=0)
+    diff = max(float((wa - wb).abs().max()) for wa, wb in zip(fa.weights(), fb.weights()))
+    clock = args.clock
+    r = statistics.median(x / y for x, y in zip(times[b][clock], times[a][clock]))
+    out = {"ratio": r, f"{a}_s": median(times[a][clock]) / reps, f"{b}_s": median(times[b][clock]) / reps,
+           "steps_per_timing": reps, "max_weight_diff": diff}
+    del fa, fb
+    gc.collect()
+    return out
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    full = dict(members=64, depth=100, width=400, batch=128, warmup=2, steps=5, threads=None)
-    quick = dict(members=32, depth=20, width=32, batch=32, warmup=3, steps=10, threads=1)
-    for k in full:
-        p.add_argument(f"--{k}", type=int, default=None, help=f"default {full[k]} (--quick: {quick[k]})")
-    p.add_argument("--quick", action="store_true", help="small sweep for 2 CPU cores: " +
-                   ", ".join(f"{k}={v}" for k, v in quick.items()))
-    p.add_argument("--real", action="store_true", help="use data/mnist (converted) instead of random data")
-    p.add_argument("--device", default=None, help="cpu | cuda (default: cuda if available)")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--members", type=int, default=32)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--depths", type=int, nargs="+", default=None)
+    p.add_argument("--widths", type=int, nargs="+", default=None)
+    p.add_argument("--peers", nargs="+", default=list(PEERS), choices=PEERS)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--min-time", type=float, default=0.05, help="seconds per timed call (small shapes repeat)")
+    p.add_argument("--clock", default="cpu", choices=["cpu", "wall"])
+    p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (0: torch default)")
+    p.add_argument("--quick", action="store_true", help="depth 10 x width {32, 128}, 3 rounds")
+    p.add_argument("--out", default=None)
     args = p.parse_args(argv)
-    for k, v in (quick if args.quick else full).items():
-        if getattr(args, k) is None:
-            setattr(args, k, v)
-    if args.threads:
+    device = torch.device(args.device)
+    if device.type == "cpu" and args.threads:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    ds = get_data(args.real, max(4 * args.batch, 2048))
-    members = [Member(f"m{i}", init="gaussian", sigma_w2=1.0 + 0.01 * i, lr=1e-3 * (1 + i % 4), optimizer="sgd",
-                      seed=i) for i in range(args.members)]
-
-    t_engine = engine_time(members, ds, args, device)
-    t_loop = loop_time(members, ds, args, device)
-    speedup = t_loop / t_engine
-    name = device.type + ("_quick" if args.quick else "")
-    out = {"members": args.members, "depth": args.depth, "width": args.width, "batch": args.batch,
-           "warmup_steps": args.warmup, "timed_steps": args.steps, "device": str(device),
-           "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
-           "threads": torch.get_num_threads(), "torch": torch.__version__, "data": ds.label,
-           "engine_s_per_step": t_engine, "loop_s_per_step": t_loop, "speedup": speedup}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"sweep_throughput_{name}.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
-    print(f"speedup: {speedup:.1f}x (engine {t_engine:.4g} s/step vs loop {t_loop:.4g} s/step, "
-          f"{args.members} members, depth {args.depth}, width {args.width}, batch {args.batch}, {device.type})")
+    if device.type == "cuda":
+        args.clock = "wall"
+    if args.quick:
+        args.depths, args.widths, args.rounds = args.depths or [10], args.widths or [32, 128], min(args.rounds, 3)
+    args.depths, args.widths = args.depths or [2, 10, 50], args.widths or [32, 128, 400]
+    print(f"sweep_throughput on {device}: E={args.members}, batch {args.batch}, SGD momentum, "
+          f"{args.clock} time, ratios = peer time / engine time (> 1: engine faster)", flush=True)
+    head = f"{'depth':>5s} {'width':>5s} " + " ".join(f"{'/'.join((q, 'eng')):>9s}" for q in args.peers) + \
+        f" {'engine s':>9s} {'sweep/eng':>9s} {'max |dw|':>9s}"
+    print(head, flush=True)
+    rows = []
+    for depth in args.depths:
+        for width in args.widths:
+            S = Setup(args.members, depth, width, args.batch, device)
+            row = {"depth": depth, "width": width, "members": args.members, "batch": args.batch}
+            for q in args.peers:
+                row[q] = run_pair(S, "engine", q, args)
+            row["engine_sweep"] = run_pair(S, "engine", "engine_sweep", args)
+            row["engine_s"] = median([row[q]["engine_s"] for q in args.peers])
+            diff = max(row[q]["max_weight_diff"] for q in args.peers)
+            rows.append(row)
+            print(f"{depth:5d} {width:5d} " + " ".join(f"{row[q]['ratio']:9.2f}" for q in args.peers) +
+                  f" {row['engine_s']:9.4f} {row['engine_sweep']['ratio']:9.2f} {diff:9.1e}", flush=True)
+            del S
+            gc.collect()
+    summary = {q: {"median": median([r[q]["ratio"] for r in rows]), "min": min(r[q]["ratio"] for r in rows)}
+               for q in args.peers}
+    mid = rows[len(rows) // 2]
+    payload = {"benchmark": "sweep_throughput", "machine": machine(device), "config": vars(args), "rows": rows,
+               "summary": summary, "middle_shape": {"depth": mid["depth"], "width": mid["width"]}}
+    tag = device.type + ("_quick" if args.quick else "")
+    out = write_json(Path(args.out) if args.out else RESULTS / f"sweep_throughput_{tag}.json", payload)
+    print(f"wrote {out}")
+    print("engine speed-up, median (min) over shapes: " +
+          ", ".join(f"vs {q} {s['median']:.2f}x ({s['min']:.2f}x)" for q, s in summary.items()) +
+          f"; middle shape depth {mid['depth']} width {mid['width']}: " +
+          ", ".join(f"vs {q} {mid[q]['ratio']:.2f}x" for q in args.peers))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

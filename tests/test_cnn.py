@@ -110,17 +110,21 @@ def test_critical_delta_orthogonal_preserves_signal():
     assert gain[2] > 1e2
 
 
-def _step_grads_and_peak(checkpoint):
-    model = EnsembleCNN(2, (3, 16, 16), 10, channels=16, depth=48, n_down=1, checkpoint=checkpoint)
+def _step_grads_and_peak(checkpoint, impl="auto"):
+    model = EnsembleCNN(2, (3, 16, 16), 10, channels=16, depth=48, n_down=1, checkpoint=checkpoint, impl=impl)
     model.reset_parameters([Member("a", seed=1, **CRIT), Member("b", seed=2, **CRIT)])
     x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(1))
+    params = {p.data_ptr() for p in model.parameters()}
     saved = []
 
     def pack(t):
-        saved.append(t.numel() * t.element_size())
+        if t.data_ptr() not in params:                  # activations only (the weights are stored anyway)
+            saved.append(t.numel() * t.element_size())
         return t
 
+    F.cross_entropy(model(x).flatten(0, 1), y.repeat(2)).backward()     # warm-up: lazy imports and inits
+    model.zero_grad(set_to_none=True)
     try:
         with MallocPeak() as mode, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             loss = F.cross_entropy(model(x).flatten(0, 1), y.repeat(2))
@@ -131,9 +135,10 @@ def _step_grads_and_peak(checkpoint):
     return {k: p.grad.clone() for k, p in model.named_parameters()}, peak, sum(saved)
 
 
-def test_checkpointing_same_gradients_less_memory():
-    g_full, peak_full, saved_full = _step_grads_and_peak(None)
-    g_ckpt, peak_ckpt, saved_ckpt = _step_grads_and_peak(True)      # segments of 7 layers
+@pytest.mark.parametrize("impl", ["stack", "conv"])
+def test_checkpointing_same_gradients_less_memory(impl):
+    g_full, peak_full, saved_full = _step_grads_and_peak(None, impl)
+    g_ckpt, peak_ckpt, saved_ckpt = _step_grads_and_peak(True, impl)      # segments of 7 layers
     for k in g_full:
         torch.testing.assert_close(g_ckpt[k], g_full[k], rtol=1e-5, atol=1e-7, msg=k)
     act = 16 * 2 * 16 * 8 * 8 * 4                                    # one layer's activation, bytes
@@ -143,6 +148,58 @@ def test_checkpointing_same_gradients_less_memory():
     if peak_full is not None:
         assert peak_full > 40 * act
         assert peak_ckpt < 0.6 * peak_full
+
+
+def test_auto_checkpointing_follows_the_memory_budget(monkeypatch):
+    """checkpoint="auto": everything stored when it fits the activation budget, sqrt(L) segments when not."""
+    model = EnsembleCNN(2, (3, 16, 16), 10, channels=16, depth=48, n_down=1)
+    assert model.checkpoint == "auto"
+    monkeypatch.setenv("ISOMETRY_ACTIVATION_BUDGET_GB", "1")
+    assert model.segment_length(16, (8, 8)) == 0
+    monkeypatch.setenv("ISOMETRY_ACTIVATION_BUDGET_GB", "0.001")             # 1 MB < 48 layers x 131 kB
+    assert model.segment_length(16, (8, 8)) == 7
+    assert EnsembleCNN(1, (3, 8, 8), 10, channels=4, depth=9, checkpoint=2).segment_length(8, (4, 4)) == 2
+
+
+@pytest.mark.parametrize("padding", ["circular", "zeros"])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu", "hard_tanh", "linear"])
+def test_conv_stack_equals_conv2d_per_layer(padding, nonlinearity):
+    """isometry.convstack (im2col gathers + bmm, hand-written backward, optional segments) computes the same
+    function and gradients as F.pad + F.conv2d per layer, in float64 to 1e-10: odd map sizes, a 2x2 and a 1x3 torus
+    (taps that wrap onto the same pixel), E > 1."""
+    from isometry.convstack import conv_stack, reference_stack
+    g = torch.Generator().manual_seed(0)
+    for E, B, H, W, C, L, seg in [(2, 3, 4, 5, 3, 4, 0), (3, 2, 2, 2, 4, 5, 2), (1, 2, 1, 3, 2, 3, 0)]:
+        x = torch.randn(E, B * H * W, C, dtype=torch.float64, generator=g, requires_grad=True)
+        w = (torch.randn(E, L, C, C, 3, 3, dtype=torch.float64, generator=g) / (3 * C ** 0.5)).requires_grad_()
+        b = torch.randn(E, L, C, dtype=torch.float64, generator=g, requires_grad=True)
+        y = conv_stack(x, w, b, (H, W), padding=padding, nonlinearity=nonlinearity, segment=seg)
+        ref = reference_stack(x, w, b, (H, W), padding=padding, nonlinearity=nonlinearity)
+        r = torch.randn(y.shape, dtype=torch.float64, generator=g)
+        got = torch.autograd.grad((y * r).sum(), (x, w, b))
+        want = torch.autograd.grad((ref * r).sum(), (x, w, b))
+        torch.testing.assert_close(y, ref, rtol=1e-10, atol=1e-10)
+        for a, c in zip(got, want):
+            torch.testing.assert_close(a, c, rtol=1e-10, atol=1e-10)
+        with torch.no_grad():
+            torch.testing.assert_close(conv_stack(x, w, b, (H, W), padding=padding, nonlinearity=nonlinearity), ref)
+
+
+def test_stack_and_conv_paths_agree_in_fp32():
+    """The default CPU path ("stack") and the cuDNN-style path ("conv") of one model: same logits and gradients
+    to ~1e-5 relative after 100 critical tanh layers (float32), shared and per-member inputs."""
+    ms = _members()
+    x = torch.randn(3, 4, 2, 12, 12, generator=torch.Generator().manual_seed(3))
+    grads = {}
+    for impl in ("stack", "conv"):
+        model = EnsembleCNN(3, (2, 12, 12), 5, channels=6, depth=100, n_down=2, impl=impl)
+        model.reset_parameters(ms, [torch.Generator().manual_seed(m.seed) for m in ms])
+        out = model(x)
+        (out * torch.linspace(-1, 1, out.numel()).view(out.shape)).sum().backward()
+        grads[impl] = (out.detach(), {k: p.grad for k, p in model.named_parameters()})
+    torch.testing.assert_close(grads["stack"][0], grads["conv"][0], rtol=1e-5, atol=1e-6)
+    for k, g in grads["conv"][1].items():
+        torch.testing.assert_close(grads["stack"][1][k], g, rtol=1e-4, atol=1e-6, msg=k)
 
 
 def test_1000_layer_critical_cnn_trains():

@@ -120,3 +120,37 @@ def test_gpu_count_does_not_import_torch():
     assert r.returncode == 0, r.stderr
     n, imported = r.stdout.split()
     assert int(n) >= 0 and imported == "False"
+
+
+def test_set_threads_applies_and_warns_on_oversubscription(monkeypatch):
+    import warnings
+
+    import torch
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("ISOMETRY_CONCURRENT_JOBS", raising=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")                            # no warning: 1 thread x 2 jobs on 2 cores
+            assert devices.set_threads(None, jobs=2, cores=2) == 1 == torch.get_num_threads()
+        with pytest.warns(RuntimeWarning, match=r"2 torch thread\(s\) x 2 concurrent job\(s\) > 2 core"):
+            assert devices.set_threads(2, jobs=2, cores=2) == 2
+        monkeypatch.setenv("ISOMETRY_CONCURRENT_JOBS", "3")
+        with pytest.warns(RuntimeWarning, match="x 3 concurrent"):
+            devices.set_threads(1, cores=2)
+        with pytest.raises(ValueError):
+            devices.set_threads(-1)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_cli_threads_option(monkeypatch):
+    """``--threads`` overrides the config's ``threads`` (default 1) before the experiment runs."""
+    from isometry import cli
+    seen = {}
+    monkeypatch.setattr(devices, "set_threads", lambda t, jobs=None: seen.update(threads=t, jobs=jobs) or 1)
+    cli._setup_runtime({"threads": 0}, needs_device=False)
+    assert seen == {"threads": 0, "jobs": None}
+    cli._setup_runtime({}, needs_device=False, threads=3, jobs=2)
+    assert seen == {"threads": 3, "jobs": 2}
+    cli._setup_runtime({}, needs_device=False)
+    assert seen["threads"] == 1

@@ -91,3 +91,47 @@ def test_make_optimizer_from_members_and_errors():
         make_optimizer(make_params(), ms[:2] + [Member("x", optimizer="sgd")])
     with pytest.raises(ValueError):
         BatchedOptimizer(make_params(), "lbfgs", 0.1)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "momentum", "rmsprop", "adam"])
+def test_per_member_path_clip_freeze_schedule_multipliers(kind):
+    """The per-member kernel path (member-specific lr factor, a frozen member with NaN gradients, clipping, per-
+    parameter and per-member lr multipliers) equals torch.optim + clip_grad_norm_ run on each member separately."""
+    params = make_params()
+    refs = [[torch.nn.Parameter(p[i].detach().clone()) for p in params] for i in range(E)]
+    mult = [2.0, 1.0, torch.tensor([1.0, 0.5, 3.0])]
+    opt = BatchedOptimizer(params, kind, LR, **HP, grad_clip=0.3, lr_multipliers={0: mult[0], 2: mult[2]})
+    ref_opts = []
+    for i in range(E):
+        groups = [{"params": [r], "lr": LR[i] * float(m[i] if torch.is_tensor(m) else m)} for r, m in zip(refs[i], mult)]
+        ref_opts.append(torch_opt(kind, groups, i, LR[i], HP))
+    base = [[g["lr"] for g in o.param_groups] for o in ref_opts]
+    for t in range(5):
+        factor = torch.tensor([0.9 ** t, 1.0, 0.5])
+        g = grads(t)
+        if t >= 2:
+            g[1][1] = float("nan")                            # member 1 diverges at step 3 ...
+        opt.zero_grad()
+        for p, gi in zip(params, g):
+            p.grad = gi.clone()
+        if t == 2:
+            opt.freeze(torch.tensor([False, True, False]))     # ... and is frozen before its update
+        opt.step(factor)
+        for i in range(E):
+            if i == 1 and t >= 2:
+                continue
+            for r, gi in zip(refs[i], g):
+                r.grad = gi[i].clone()
+            torch.nn.utils.clip_grad_norm_(refs[i], 0.3)
+            for grp, b in zip(ref_opts[i].param_groups, base[i]):
+                grp["lr"] = b * float(factor[i])
+            ref_opts[i].step()
+    for i in range(E):
+        for p, r in zip(params, refs[i]):
+            assert torch.isfinite(p[i]).all()
+            torch.testing.assert_close(p[i], r.detach(), rtol=1e-5, atol=1e-6)
+    state = opt.state_dict()
+    again = BatchedOptimizer(make_params(), kind, LR, **HP, grad_clip=0.3, lr_multipliers={0: mult[0], 2: mult[2]})
+    again.load_state_dict(state)
+    for k, v in again.state_dict().items():
+        assert torch.equal(v, state[k]) if torch.is_tensor(v) else v == state[k]

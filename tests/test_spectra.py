@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from scipy import special
 
+from isometry.theory import meanfield as _meanfield  # noqa: F401  (a broken module must fail, not skip)
 from isometry.theory import spectra as S
-
-pytest.importorskip("isometry.theory.meanfield")
 
 warnings.filterwarnings("ignore", category=RuntimeWarning)
 

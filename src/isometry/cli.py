@@ -1,11 +1,11 @@
 """``python -m isometry …``: the commands the Snakemake rules call (rules stay thin; all logic lives here).
 
     python -m isometry data NAME [--data-dir data] [--mirror DIR ...] [--no-download] [--cifar10-source auto]
-    python -m isometry experiment PAPER.NAME (--config FILE | --params JSON) --output CSV [--input CSV ...]
+    python -m isometry experiment PAPER.NAME (--config FILE | --params JSON) --output CSV [--input CSV ...] [--threads N --jobs M]
     python -m isometry shard PAPER.SWEEP SHARD_ID --config FILE --output CSV
     python -m isometry aggregate PAPER.SWEEP --config FILE --output CSV
     python -m isometry shards PAPER [SWEEP] [--config FILE] [--members]
-    python -m isometry figure PAPER.NAME (--config FILE | --params JSON) --output PNG --input CSV [...]
+    python -m isometry figure PAPER.NAME (--config FILE | --params JSON) --output PNG --input CSV [...] [--threads N --jobs M]
     python -m isometry checks PAPER (--config FILE | --params JSON) --output CSV --input CSV [...]
     python -m isometry merge-checks --output results/checks.csv --input CSV [...]
     python -m isometry validate-config FILE
@@ -45,15 +45,14 @@ def _lookup(table_name: str, dotted: str):
     return table[name]
 
 
-def _setup_runtime(params: dict, needs_device: bool = True) -> None:
-    """Threads, and the device: ``auto`` becomes a leased GPU (one per concurrent job) or ``cpu``."""
-    from isometry.devices import resolve_device
+def _setup_runtime(params: dict, needs_device: bool = True, threads: int | None = None,
+                   jobs: int | None = None) -> None:
+    """Threads (``--threads``, else the config's ``threads``, else 1; 0 = PyTorch's default; a warning when
+    threads x ``--jobs`` exceeds the cores: ``devices.set_threads``), and the device: ``auto`` becomes a leased GPU
+    (one per concurrent job) or ``cpu``."""
+    from isometry.devices import resolve_device, set_threads
 
-    threads = int(params.get("threads", 0) or 0)
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
+    set_threads(threads if threads is not None else params.get("threads", 1), jobs=jobs)
     if needs_device and "device" in params:
         params["device"] = resolve_device(params["device"])
 
@@ -120,7 +119,7 @@ def cmd_run(kind: str, a) -> int:
             fn = P.load_pipeline(paper).figure(name).draw
         except P.PlanError:
             fn = _lookup("FIGURES", a.target)
-        _setup_runtime(params, needs_device=False)
+        _setup_runtime(params, needs_device=False, threads=a.threads, jobs=a.jobs)
         figs = dict.get(params, "figures")            # scoped to this figure's entry, when it has one
         opts = figs.get(name, {}) if isinstance(figs, dict) else {}
         if opts.get("dpi"):
@@ -142,7 +141,7 @@ def cmd_run(kind: str, a) -> int:
     ckpt = output.parent / f"{output.name}.ckpt"
     try:
         with experiment_checkpoints(output, a.target, params, inputs, every=params.get("checkpoint_every")):
-            _setup_runtime(params, needs_device=True)
+            _setup_runtime(params, needs_device=True, threads=a.threads, jobs=a.jobs)
             if isinstance(exp, P.Sweep):
                 cfg = config if config is not None else P.config_from_params(paper, params)
                 P.run_sweep_inline(P.load_pipeline(paper), name, cfg, output, device=params.get("device", "cpu"),
@@ -349,6 +348,11 @@ def main(argv=None) -> int:
         src.add_argument("--params", default="{}", help="the params as JSON (unscoped)")
         e.add_argument("--input", action="append", default=[])
         e.add_argument("--output", required=True)
+        e.add_argument("--threads", type=int, default=None,
+                       help="torch CPU threads (default: the config's threads, else 1; 0: PyTorch's default)")
+        e.add_argument("--jobs", type=int, default=None,
+                       help="jobs running at once on this machine, for the oversubscription warning "
+                            "(default $ISOMETRY_CONCURRENT_JOBS or 1)")
 
     sh = sub.add_parser("shard", help="train one shard of a sweep (PAPER.EXPERIMENT SHARD_ID)")
     sh.add_argument("target")

@@ -15,14 +15,24 @@ needs no groups at all (weight (E*C, C_in, k, k)); a per-member input (E, B, C_i
 
 Deep networks (depth 1,000-10,000):
 
+* ``impl``: how the ``depth`` stride-1 layers run. ``"stack"``: the whole stack is ONE autograd node with a
+  hand-written backward (``isometry.convstack``: per layer an im2col row gather with precomputed circular indices and
+  one ``baddbmm`` over all members, activations channels-last, buffers allocated once); tanh, relu, hard_tanh,
+  linear. ``"conv"``: per layer ``F.pad`` + grouped ``F.conv2d`` (oneDNN / cuDNN), with the options below.
+  ``"auto"`` (default) picks by measurement (``EnsembleCNN.resolved_impl``): on one CPU core the stack is 1.2-3x
+  faster per training step for the deep narrow nets here (L = 1,000, C = 16, 4x4 maps, batch 32: 5.3x the old
+  checkpointed conv path, ``bench/deep_cnn.py``); CUDA keeps cuDNN.
+* ``checkpoint="auto"`` (default) stores every activation when they fit in ``isometry.memory.activation_budget``
+  (a share of the free memory; ``ISOMETRY_ACTIVATION_BUDGET_GB`` overrides) and checkpoints in segments of
+  ceil(sqrt(depth)) layers otherwise; ``checkpoint=k`` recomputes activations in segments of k layers (stored
+  activations ~ depth/k + k; k = sqrt(depth) with ``True``); None/False/0 stores everything.
 * the ``depth`` hidden kernels are ONE stacked parameter ``hidden_weight`` (E, depth, C, C, 3, 3) and one
   ``hidden_bias`` (E, depth, C) (E on dim 0, the engine's protocol): an optimizer step is a handful of kernels,
   not 10,000 ``foreach`` chunks. Each forward lays them out as (depth, E*C, C, 3, 3) once (a no-op copy for E = 1
   in fp32; fused with the autocast cast otherwise). Per-layer
   views are made with ``split``/``unbind`` (one autograd node whose backward stacks the per-layer gradients), never
   with ``w[l]`` (whose backward would materialize a full-size zero gradient per layer: O(depth^2)).
-* ``checkpoint=k`` recomputes activations in segments of k layers (``torch.utils.checkpoint``, non-reentrant):
-  stored activations ~ depth/k + k (k = sqrt(depth) with ``checkpoint=True``).
+* ``"conv"`` checkpoints with ``torch.utils.checkpoint`` (non-reentrant), ``"stack"`` inside its own backward.
 * under ``torch.autocast`` the stacked kernels are cast once per forward (one kernel), not per layer; activations
   then stay in the autocast dtype (tanh in bf16), the pooled features and readout in fp32;
 * ``channels_last=True`` lays activations and kernels out NHWC (faster cuDNN kernels on tensor cores);
@@ -44,11 +54,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint as _checkpoint
 
+from isometry.convstack import STACK_NONLINEARITIES, conv_stack, stored_bytes
+from isometry.ensemble import get_scheme, init_member_, split_batch
+from isometry.memory import activation_budget
 from isometry.nonlinearities import check as _check_nl
 from isometry.nonlinearities import torch_phi
 from isometry.spec import Member
 
 PADDINGS = ("circular", "zeros")
+IMPLS = ("auto", "stack", "conv")
 
 
 def variance_profile(delta_mix: float, k: int = 3) -> torch.Tensor:
@@ -94,7 +108,7 @@ def _make_block(phi, padding: str, groups: int, k: int = 3):
 
 
 class EnsembleCNN(nn.Module):
-    """E vanilla CNNs of one shape, trained together (``isometry.models.EnsembleModel`` protocol).
+    """E vanilla CNNs of one shape, trained together (``isometry.ensemble.EnsembleModel`` protocol).
 
     ``forward(x)``: x (B, C_in, H, W) shared by all members or (E, B, C_in, H, W) per member -> logits (E, B, K).
 
@@ -107,17 +121,18 @@ class EnsembleCNN(nn.Module):
     ``n_down`` stride-2 convs (>= 1; the first maps C_in -> C), ``nonlinearity`` (any of
     ``isometry.nonlinearities``), ``padding`` "circular" (Xiao's theory: a torus) or "zeros", ``delta_mix`` (Xiao's
     variance vector for members whose init is "gaussian"; see ``variance_profile``).
-    Speed/memory (no effect on the numbers beyond float rounding): ``checkpoint`` None/False/0 (store all
-    activations), True (segments of ceil(sqrt(L)) layers) or an int segment length; ``channels_last``;
-    ``compile_blocks`` (CUDA only: torch.compile of the one-segment function, ``compile_mode`` passed on).
+    Speed/memory (no effect on the numbers beyond float rounding): ``impl`` "auto" | "stack" | "conv" (module
+    docstring); ``checkpoint`` "auto" (by a memory estimate), None/False/0 (store all activations), True (segments
+    of ceil(sqrt(L)) layers) or an int segment length; for ``impl="conv"``: ``channels_last``, ``compile_blocks``
+    (CUDA only: torch.compile of the one-segment function, ``compile_mode`` passed on).
 
     Parameters start at zero: call ``reset_parameters(members, generators)`` (the engine does).
     """
 
     def __init__(self, E: int, input_shape=(3, 32, 32), num_outputs: int = 10, *, channels: int = 128,
                  depth: int = 10, n_down: int = 2, kernel_size: int = 3, nonlinearity: str = "tanh",
-                 padding: str = "circular", delta_mix: float | None = None, checkpoint: int | bool | None = None,
-                 channels_last: bool = False, compile_blocks: bool = False, compile_mode: str | None = None,
+                 padding: str = "circular", delta_mix: float | None = None,
+                 checkpoint: int | bool | str | None = "auto", impl: str = "auto", channels_last: bool = False, compile_blocks: bool = False, compile_mode: str | None = None,
                  lr_mults: dict | None = None, device=None, dtype=torch.float32):
         super().__init__()
         if padding not in PADDINGS:
@@ -126,6 +141,10 @@ class EnsembleCNN(nn.Module):
             raise ValueError("n_down must be >= 1 (the first conv maps in_channels -> channels)")
         if kernel_size % 2 != 1:
             raise ValueError("kernel_size must be odd")
+        if impl not in IMPLS:
+            raise ValueError(f"impl must be one of {IMPLS}, got {impl!r}")
+        if impl == "stack" and nonlinearity not in STACK_NONLINEARITIES:
+            raise ValueError(f"impl='stack' supports {STACK_NONLINEARITIES}, got {nonlinearity!r}")
         if delta_mix is not None:
             variance_profile(delta_mix, kernel_size)   # validates
         self.E = E = int(E)
@@ -141,7 +160,10 @@ class EnsembleCNN(nn.Module):
         self.delta_mix = delta_mix
         if checkpoint is True:
             checkpoint = max(1, math.ceil(math.sqrt(max(self.depth, 1))))
-        self.checkpoint = int(checkpoint or 0)
+        if isinstance(checkpoint, str) and checkpoint != "auto":
+            raise ValueError(f"checkpoint must be 'auto', a bool or an int, got {checkpoint!r}")
+        self.checkpoint = checkpoint if checkpoint == "auto" else int(checkpoint or 0)
+        self.impl = impl
         self.channels_last = channels_last
         self.compile_blocks, self.compile_mode = compile_blocks, compile_mode
         self._lr_mults = dict(lr_mults or {})
@@ -162,12 +184,11 @@ class EnsembleCNN(nn.Module):
                          ) -> list[float]:
         """Initialize member i from ``generators[i]`` only (default: seeded with ``members[i].seed``).
 
-        Network order (down convs, hidden convs, readout), each weight then its bias (``models.init_member_``):
+        Network order (down convs, hidden convs, readout), each weight then its bias (``ensemble.init_member_``):
         the first conv is layer="input", the others "hidden", the readout "readout". Returns the effective sigma_w2
         of the hidden layers per member. Members with init "gaussian" use Xiao's variance vector when
         ``delta_mix`` is set (readout: plain fan-in Gaussian).
         """
-        from isometry.models import get_scheme, init_member_
         if len(members) != self.E:
             raise ValueError(f"got {len(members)} members for an ensemble of {self.E}")
         if generators is None:
@@ -231,6 +252,40 @@ class EnsembleCNN(nn.Module):
         b = b.transpose(0, 1).to(dt or b.dtype, memory_format=torch.contiguous_format)
         return W, b
 
+    def resolved_impl(self, batch: int, hw: tuple[int, int], device=None) -> str:
+        """"stack" or "conv": what ``impl="auto"`` means for a batch of ``batch`` maps of size ``hw`` on ``device``
+        (default: the model's). CPU: "stack" when one layer's forward over the ensemble is at most 64 MFLOP and
+        C >= 16 or the layer is small (E*B*H*W*C <= 16384). Measured, one core, batch 32, conv/stack step time
+        (``bench/deep_cnn.py --grid``): E=1: 1.3-3.1x for C in {8, 16, 32} on 4x4 and 7x7 maps; E=4: C=16 and
+        C=32 on 4x4 1.4-2.0x, C=16 7x7 1.2x, C=8 4x4 1.15x, but C=8 7x7 0.66x and C=32 7x7 (115 MFLOP) 0.92x.
+        CUDA keeps cuDNN ("conv"; bench/gpu_check.sh measures both)."""
+        if self.impl != "auto":
+            return self.impl
+        dev = torch.device(device) if device is not None else self.hidden_weight.device
+        if self.nonlinearity not in STACK_NONLINEARITIES or self.channels_last or self.compile_blocks \
+                or dev.type != "cpu":
+            return "conv"
+        C, k2 = self.channels, self.kernel_size ** 2
+        acts = self.E * batch * hw[0] * hw[1] * C
+        flops = 2 * k2 * acts * C
+        return "stack" if flops <= 64e6 and (C >= 16 or acts <= 16384) else "conv"
+
+    def segment_length(self, batch: int, hw: tuple[int, int], element_size: int = 4, impl: str | None = None) -> int:
+        """Checkpoint segment length for a batch of ``batch`` (0: store every layer). ``checkpoint="auto"``: 0 when
+        the stored activations fit in ``activation_budget``, else ceil(sqrt(depth))."""
+        if self.checkpoint != "auto":
+            return self.checkpoint
+        impl = impl or self.resolved_impl(batch, hw)
+        if impl == "stack":
+            need = stored_bytes(self.E, batch, hw, self.channels, self.depth, 0, element_size)
+        else:     # conv path: the padded input and the output of every layer
+            p = self.kernel_size // 2
+            per = batch * self.E * self.channels * ((hw[0] + 2 * p) * (hw[1] + 2 * p) + 2 * hw[0] * hw[1])
+            need = self.depth * per * element_size
+        if need <= activation_budget(self.hidden_weight.device):
+            return 0
+        return max(1, math.ceil(math.sqrt(max(self.depth, 1))))
+
     def _block_fn(self):
         if self.compile_blocks and self.hidden_weight.is_cuda:
             if self._compiled_block is None:
@@ -243,7 +298,6 @@ class EnsembleCNN(nn.Module):
         """Last conv layer's activations (B, E*C, H', W') (member e owns channels e*C:(e+1)*C); with ``collect``
         also the mean squared pre-activation q^l of every conv layer per member, (n_down + depth, E) (this path
         stores everything: no checkpointing)."""
-        from isometry.models import split_batch
         E = self.E
         dev_type = self.hidden_weight.device.type
         dt = torch.get_autocast_dtype(dev_type) if torch.is_autocast_enabled(dev_type) else None
@@ -264,7 +318,9 @@ class EnsembleCNN(nn.Module):
             if collect:
                 qs.append(_member_q(h, E))
             x = self.phi(h)
-        if self.depth > 0:
+        if self.depth > 0 and not collect and self.resolved_impl(x.shape[0], tuple(x.shape[2:])) == "stack":
+            x = self._hidden_stack(x, dt)
+        elif self.depth > 0:
             ws, bs = self._stacked_hidden(dt)
             if collect:
                 for w, b in zip(ws.unbind(0), bs.unbind(0)):
@@ -273,13 +329,27 @@ class EnsembleCNN(nn.Module):
                     x = self.phi(h)
             else:
                 block = self._block_fn()
-                seg = self.checkpoint
-                if seg and torch.is_grad_enabled() and seg < self.depth:
+                seg = self.segment_length(x.shape[0], tuple(x.shape[2:]), x.element_size(), "conv") \
+                    if torch.is_grad_enabled() else 0
+                if seg and seg < self.depth:
                     for wseg, bseg in zip(ws.split(seg, 0), bs.split(seg, 0)):
                         x = _checkpoint(block, x, wseg, bseg, use_reentrant=False)
                 else:
                     x = block(x, ws, bs)
         return (x, torch.stack(qs)) if collect else x
+
+    def _hidden_stack(self, x: torch.Tensor, dt) -> torch.Tensor:
+        """The stride-1 layers with ``isometry.convstack``: (B, E*C, H, W) -> (B, E*C, H, W)."""
+        B, E, C, (H, W) = x.shape[0], self.E, self.channels, x.shape[2:]
+        w, b = self.hidden_weight, self.hidden_bias
+        if dt is not None:
+            w, b = w.to(dt), b.to(dt)
+        rows = x.reshape(B, E, C, H * W).permute(1, 0, 3, 2).reshape(E, B * H * W, C)      # (E, N, C)
+        seg = self.segment_length(B, (H, W), rows.element_size(), "stack") if torch.is_grad_enabled() else 0
+        with torch.autocast(x.device.type, enabled=False):
+            rows = conv_stack(rows.to(w.dtype), w, b, (H, W), padding=self.padding, nonlinearity=self.nonlinearity,
+                              segment=seg)
+        return rows.view(E, B, H * W, C).permute(1, 0, 3, 2).reshape(B, E * C, H, W)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (E, B, K) for a shared input (B, C_in, H, W) or per-member inputs (E, B, C_in, H, W)."""
@@ -303,7 +373,7 @@ class EnsembleCNN(nn.Module):
     def extra_repr(self) -> str:
         return (f"E={self.E}, input_shape={self.input_shape}, depth={self.depth}, channels={self.channels}, "
                 f"n_down={self.n_down}, nonlinearity={self.nonlinearity!r}, padding={self.padding!r}, "
-                f"checkpoint={self.checkpoint}")
+                f"checkpoint={self.checkpoint!r}, impl={self.impl!r}")
 
 
 def _member_q(h: torch.Tensor, E: int) -> torch.Tensor:

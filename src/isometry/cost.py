@@ -10,6 +10,7 @@ from __future__ import annotations
 
 CPU_FLOPS = 2.0e10          # sustained fp32 FLOP/s of one core on the batched engine's small matmuls / convs
 OP_OVERHEAD_S = 4.0e-5      # seconds per layer operation (forward + backward + optimizer) of one ensemble
+STARTUP_S = 3.0             # a job's fixed cost: interpreter, torch import, loading and standardising a dataset
 
 
 def mlp_step_flops(depth: int, width: int, n_in: int, n_out: int, batch: int) -> float:
@@ -23,7 +24,7 @@ def train_cost_s(step_flops: float, *, members: int, steps: int, layers: int, ev
     """Seconds on one core: members x steps x step FLOPs / CPU_FLOPS + per-layer op overhead + evaluation."""
     compute = members * (steps * step_flops + n_evals * eval_flops) / CPU_FLOPS
     overhead = steps * layers * OP_OVERHEAD_S
-    return compute + overhead
+    return STARTUP_S + compute + overhead
 
 
 def mlp_cost_s(*, depth: int, width: int, n_in: int, n_out: int, batch: int, steps: int, members: int,

@@ -1,16 +1,26 @@
 """Batched optimizers over stacked ensemble parameters: SGD, momentum, RMSProp, Adam (PyTorch semantics).
 
-Every parameter has the ensemble dimension E first. ``BatchedOptimizer`` copies all parameters into ONE flat fp32
-buffer of shape (E, P) and re-points each parameter (``p.data``) at a view of it; ``step()`` gathers the gradients
-(the fresh tensors autograd leaves in ``p.grad``; ``zero_grad`` sets them to None) into one flat (E, P) gradient
-buffer with a single ``torch.cat``. One optimizer step is thus a handful of element-wise kernels over (E, P),
-whatever the number of layers; per-member
-learning rates and hyper-parameters are (E, 1) columns broadcast over the row (Python floats when all members
-agree). Consequences: create the optimizer AFTER moving the model to its device, and change parameters only in
-place afterwards (``with torch.no_grad(): p.copy_(...)``).
+Every parameter has the ensemble dimension E first.
 
-Update rules (t = step count, g = gradient, identical to ``torch.optim`` with default dampening/nesterov/centered/
-amsgrad/maximize/weight_decay off):
+Memory layout. ``BatchedOptimizer`` copies all parameters into ONE flat fp32 buffer ``flat`` and re-points each
+parameter (``p.data``) at a view of it; parameter i is a contiguous (E, n_i) block (parameter-major), so every
+parameter stays an ordinary dense tensor, autograd's fresh gradient is used where it lands (``p.grad``: no gather,
+no copy), and the optimizer state (momentum, Adam moments) has the same layout. Consequences: create the optimizer
+AFTER moving the model to its device, and change parameters only in place afterwards
+(``with torch.no_grad(): p.copy_(...)``).
+
+The update is PyTorch's own fused kernel (``torch._fused_sgd_`` / ``torch._fused_adam_``: one pass reads the gradient,
+state and parameter and writes state and parameter), applied
+
+* to all members at once when they share every hyper-parameter and none is frozen (one call per group of
+  parameters with the same lr multiplier), or
+* one member at a time otherwise (E calls over that member's rows, its own lr / momentum / betas / eps as
+  arguments; a frozen member is skipped on the device through the kernel's ``found_inf`` flag, so there is no host
+  sync; gradient clipping is the kernel's ``grad_scale``).
+
+RMSProp has no fused kernel in PyTorch; it runs as a few element-wise kernels per parameter with per-member (E, 1)
+columns. Update rules (t = step count, g = gradient, identical to ``torch.optim`` with default dampening/nesterov/
+centered/amsgrad/maximize/weight_decay off, up to float rounding: the equivalence tests ask for 1e-5):
 
 * ``sgd``       p -= lr * g
 * ``momentum``  b = mu * b + g;  p -= lr * b                          (torch.optim.SGD(momentum=mu))
@@ -19,11 +29,12 @@ amsgrad/maximize/weight_decay off):
 * ``adam``      m = lerp(m, g, 1 - b1); v = b2 v + (1 - b2) g^2;
                 p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
-``freeze(mask)`` stops members for good: their gradients are zeroed and their learning rate is 0, so their
-parameters keep the values they had (NaN-free members are never touched by a frozen one: members do not interact).
-``grad_clip`` clips each member's gradient to that global L2 norm (over all its parameters), like
-``torch.nn.utils.clip_grad_norm_`` applied to each member separately. ``lr_multipliers`` scales the learning rate
-of individual parameters (float or per-member (E,) tensor), like per-layer param groups in torch.optim.
+``freeze(mask)`` stops members for good: their parameters and state are no longer touched (NaN-free members are
+never affected by a frozen one: members do not interact). ``grad_clip`` clips each member's gradient to that global
+L2 norm (over all its parameters), like ``torch.nn.utils.clip_grad_norm_`` applied to each member separately (and,
+like it, scales ``p.grad`` in place). ``lr_multipliers`` scales the learning rate of individual parameters (float or
+per-member (E,) tensor), like per-layer param groups in torch.optim. A parameter whose ``grad`` is None is updated
+as if its gradient were zero.
 """
 
 from __future__ import annotations
@@ -36,9 +47,10 @@ from torch import Tensor
 
 from isometry.spec import OPTIMIZERS, Member
 
-# Parameters are (E, ...) views into the flat buffer, not dense tensors of their own: autograd warns (harmlessly)
-# that grad and param "do not obey the gradient layout contract".
+# Older layouts kept parameters as strided views; harmless if a user's model still triggers it.
 warnings.filterwarnings("ignore", message=".*gradient layout contract.*")
+
+_HP = ("momentum", "alpha", "beta1", "beta2", "eps", "rms_momentum")
 
 
 class BatchedOptimizer:
@@ -53,47 +65,63 @@ class BatchedOptimizer:
         self.kind = kind
         p0 = self.params[0]
         self.E, self.device = p0.shape[0], p0.device
-        if any(p.shape[0] != self.E for p in self.params):
+        E = self.E
+        if any(p.shape[0] != E for p in self.params):
             raise ValueError("every parameter must have the ensemble size E as dim 0")
 
-        # -- one flat (E, P) fp32 buffer for the parameters and one for their gradients -------------------------
-        sizes = [p[0].numel() for p in self.params]
+        # -- one flat fp32 buffer, parameter-major: parameter i is the contiguous (E, n_i) block [E*a_i, E*b_i) --
+        self.sizes = [p[0].numel() for p in self.params]
         with torch.no_grad():
-            self.flat = torch.cat([p.detach().reshape(self.E, -1).float() for p in self.params], 1).contiguous()
-        self.flat_grad = torch.zeros_like(self.flat)
-        self.slices, off = [], 0
-        for p, n in zip(self.params, sizes):
-            p.data = self.flat[:, off:off + n].view(p.shape)
+            self.flat = torch.cat([p.detach().reshape(-1).float() for p in self.params]).contiguous()
+        self.blocks, off = [], 0
+        for p, n in zip(self.params, self.sizes):
+            p.data = self.flat[off:off + E * n].view(p.shape)
             p.grad = None
-            self.slices.append(slice(off, off + n))
-            off += n
+            self.blocks.append(slice(off, off + E * n))
+            off += E * n
 
-        # -- per-member hyper-parameters: float if all members agree, else an (E, 1) column ---------------------
-        self.lr = self._column(lr)                       # always a column: the frozen mask multiplies it
-        self.momentum, self.alpha, self.eps = self._coef(momentum), self._coef(alpha), self._coef(eps)
-        self.beta1, self.beta2, self.rms_momentum = self._coef(beta1), self._coef(beta2), self._coef(rms_momentum)
+        # -- per-member hyper-parameters: host floats per member (fused kernels) and (E, 1) columns (RMSProp) --
+        self.lr = self._column(lr)                       # (E, 1) on the device
+        self._lr_list = self._floats(lr)                 # the same on the host (no device sync in step)
+        for name, v in zip(_HP, (momentum, alpha, beta1, beta2, eps, rms_momentum)):
+            vals = self._floats(v)
+            setattr(self, f"_{name}_list", vals)
+            setattr(self, name, vals[0] if len(set(vals)) == 1 else self._column(vals))
         self.grad_clip = None if grad_clip is None else self._coef(grad_clip)
-        self.active = torch.ones(self.E, 1, dtype=torch.bool, device=self.device)
+        self.active = torch.ones(E, 1, dtype=torch.bool, device=self.device)
         self._any_frozen = False
         self.t = 0
+        self._step_t = torch.zeros((), dtype=torch.float32, device=self.device)   # Adam's step, for the kernel
 
-        # per-parameter learning-rate multipliers -> one (1 or E, P) tensor, or None when all are 1
-        self.mult = None
+        # -- per-parameter learning-rate multipliers: a float or an (E,) tensor per parameter -------------------
+        self.mult: list = [1.0] * len(self.params)
         if lr_multipliers:
             index = {id(p): i for i, p in enumerate(self.params)}
-            rows = self.E if any(isinstance(v, Tensor) or isinstance(v, (list, tuple))
-                                 for v in lr_multipliers.values()) else 1
-            self.mult = torch.ones(rows, self.flat.shape[1], device=self.device)
             for key, v in lr_multipliers.items():
                 i = key if isinstance(key, int) else index[id(key)]
-                v = torch.as_tensor(v, dtype=torch.float32, device=self.device).reshape(-1, 1)
-                self.mult[:, self.slices[i]] = v
+                if isinstance(v, (int, float)):
+                    self.mult[i] = float(v)
+                else:
+                    t = torch.as_tensor(v, dtype=torch.float32).reshape(-1)
+                    self.mult[i] = float(t[0]) if t.numel() == 1 else \
+                        self._column(t).reshape(-1)
+        self._member_mult = any(isinstance(m, Tensor) for m in self.mult)
+        groups: dict = {}
+        for i, m in enumerate(self.mult):                # parameters sharing one multiplier share a kernel call
+            groups.setdefault(m if isinstance(m, float) else ("member", i), []).append(i)
+        self._groups = list(groups.values())
 
-        # -- state ------------------------------------------------------------------------------------------------
+        # -- state (same layout as ``flat``) --------------------------------------------------------------------
         z = lambda: torch.zeros_like(self.flat)  # noqa: E731
         self.buf = z() if kind == "momentum" or (kind == "rmsprop" and self._any(self.rms_momentum)) else None
         self.exp_avg = z() if kind == "adam" else None
         self.exp_avg_sq = z() if kind in ("rmsprop", "adam") else None
+        self._views = {k: self._split(getattr(self, k)) for k in ("flat", "buf", "exp_avg", "exp_avg_sq")
+                       if getattr(self, k) is not None}
+        # member e's rows of every parameter / state block, made once (the per-member kernel calls use them)
+        self._rows = {k: [v.unbind(0) for v in views] for k, views in self._views.items()}
+        hp = [getattr(self, f"_{n}_list") for n in _HP]
+        self._uniform = all(len(set(v)) == 1 for v in [self._lr_list, *hp]) and not self._member_mult
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def _column(self, v) -> Tensor:
@@ -104,17 +132,30 @@ class BatchedOptimizer:
             raise ValueError(f"expected a scalar or {self.E} values, got {t.shape[0]}")
         return t.to(self.device).clone()
 
-    def _coef(self, v):
-        if isinstance(v, (int, float)):
-            return float(v)
+    def _floats(self, v) -> list[float]:
         t = torch.as_tensor(v, dtype=torch.float64).reshape(-1)
-        if t.numel() == 1 or bool((t == t[0]).all()):
-            return float(t[0])
-        return self._column(t)
+        if t.numel() == 1:
+            return [float(t[0])] * self.E
+        if t.numel() != self.E:
+            raise ValueError(f"expected a scalar or {self.E} values, got {t.numel()}")
+        return [float(x) for x in t.tolist()]
+
+    def _coef(self, v):
+        vals = self._floats(v)
+        return vals[0] if len(set(vals)) == 1 else self._column(vals)
 
     @staticmethod
     def _any(v) -> bool:
         return bool((v != 0).any()) if isinstance(v, Tensor) else v != 0
+
+    def _split(self, buf: Tensor) -> list[Tensor]:
+        """The (E, n_i) block of every parameter in ``buf`` (a buffer laid out like ``flat``)."""
+        return [buf[s].view(self.E, n) for s, n in zip(self.blocks, self.sizes)]
+
+    def _grads(self) -> list[Tensor]:
+        """Every parameter's gradient as (E, n_i) (zeros where ``grad`` is None)."""
+        return [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(self.E, n)
+                for p, n in zip(self.params, self.sizes)]
 
     # -- API ------------------------------------------------------------------------------------------------------
     def zero_grad(self):
@@ -123,16 +164,15 @@ class BatchedOptimizer:
 
     @torch.no_grad()
     def gather_grads(self) -> Tensor:
-        """Copy the parameters' gradients into ``flat_grad`` (E, P) (zeros where a gradient is None)."""
-        grads = [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(self.E, -1) for p in self.params]
-        return torch.cat(grads, dim=1, out=self.flat_grad)
+        """A copy of all gradients, member-major (E, P) (parameters concatenated in order; zeros for None)."""
+        return torch.cat(self._grads(), dim=1)
 
     def freeze(self, mask: Tensor):
         """Stop the members where ``mask`` (E,) is True (cumulative, no host sync)."""
         mask = mask.reshape(self.E, 1).to(self.device)
         self.active &= ~mask
-        # On the CPU a look at the mask costs nothing: skip step()'s gradient masking while no member is frozen.
-        # On CUDA it would be a host sync per step, so there the masking always runs.
+        # On the CPU a look at the mask costs nothing: keep the one-call path while no member is frozen.
+        # On CUDA it would be a host sync per step, so there the per-member path (found_inf) always runs.
         if self.device.type != "cpu" or bool(mask.any()):
             self._any_frozen = True
 
@@ -142,61 +182,98 @@ class BatchedOptimizer:
 
     def member_grad_norms(self) -> Tensor:
         """Per-member L2 norm (E,) of the current gradients."""
-        return torch.linalg.vector_norm(self.gather_grads(), dim=1)
+        with torch.no_grad():
+            return sum(g.float().pow(2).sum(1) for g in self._grads()).sqrt()
 
     @torch.no_grad()
     def step(self, lr_factor=1.0):
         """One update. ``lr_factor``: a schedule's multiplicative factor, float or per-member (E,) tensor."""
         self.t += 1
-        g, p = self.gather_grads(), self.flat
-        if self._any_frozen:
-            g.masked_fill_(~self.active, 0.0)            # frozen members: no gradient ...
-        lr = self.lr * self.active                        # ... and no learning rate
+        self._step_t.fill_(float(self.t))
+        grads = self._grads()
+        scalar_factor = isinstance(lr_factor, (int, float))
+        if self.kind == "rmsprop":
+            return self._step_rmsprop(grads, lr_factor)
+        if self._uniform and scalar_factor and not self._any_frozen and self.grad_clip is None:
+            lr = self._lr_list[0] * float(lr_factor)
+            for idx in self._groups:
+                self._fused([self._views["flat"][i] for i in idx], [grads[i] for i in idx],
+                            {k: [v[i] for i in idx] for k, v in self._views.items() if k != "flat"},
+                            lr * self.mult[idx[0]], 0)
+            return
+        # per member: lr (E,) with the schedule and the multipliers, skip flags, clip scales (all on the device)
+        lr = self.lr.reshape(-1)
+        if not scalar_factor:
+            lr = lr * torch.as_tensor(lr_factor, dtype=torch.float32, device=self.device).reshape(-1)
+        elif lr_factor != 1.0:
+            lr = lr * float(lr_factor)
+        skip = (~self.active.reshape(-1)).to(torch.float32).unbind(0)
+        inv_scale = None
+        if self.grad_clip is not None:
+            norm = sum(g.pow(2).sum(1, keepdim=True) for g in grads).sqrt()     # frozen rows: skipped anyway
+            coef = torch.clamp(self.grad_clip / (norm + 1e-6), max=1.0)
+            inv_scale = (1.0 / coef).reshape(-1).unbind(0)       # the kernel divides the gradient by it
+        grad_rows = [g.unbind(0) for g in grads]
+        for idx in self._groups:
+            m = self.mult[idx[0]]
+            lr_g = (lr * m).unbind(0) if isinstance(m, Tensor) or m != 1.0 else lr.unbind(0)
+            for e in range(self.E):
+                self._fused([self._rows["flat"][i][e] for i in idx], [grad_rows[i][e] for i in idx],
+                            {k: [v[i][e] for i in idx] for k, v in self._rows.items() if k != "flat"},
+                            lr_g[e], e, found_inf=skip[e], grad_scale=None if inv_scale is None else inv_scale[e])
+
+    def _fused(self, params, grads, state, lr, e, found_inf=None, grad_scale=None):
+        """PyTorch's fused kernel over one list of same-member-hyper-parameter tensors (member e's values)."""
+        kw = dict(found_inf=found_inf, grad_scale=grad_scale)
+        if self.kind in ("sgd", "momentum"):
+            mu = self._momentum_list[e] if self.kind == "momentum" else 0.0
+            torch._fused_sgd_(params, grads, state["buf"] if mu != 0.0 else [], weight_decay=0.0, momentum=mu, lr=lr,
+                              dampening=0.0, nesterov=False, maximize=False, is_first_step=False, **kw)
+        else:
+            torch._fused_adam_(params, grads, state["exp_avg"], state["exp_avg_sq"], [], [self._step_t] * len(params),
+                               lr=lr, beta1=self._beta1_list[e], beta2=self._beta2_list[e], weight_decay=0.0,
+                               eps=self._eps_list[e], amsgrad=False, maximize=False, **kw)
+
+    def _step_rmsprop(self, grads: list[Tensor], lr_factor):
+        """RMSProp: per-parameter element-wise kernels with per-member (E, 1) columns."""
+        lr = self.lr * self.active
         if isinstance(lr_factor, (int, float)):
             if lr_factor != 1.0:
                 lr = lr * float(lr_factor)
         else:
             lr = lr * torch.as_tensor(lr_factor, dtype=torch.float32, device=self.device).reshape(-1, 1)
+        if self._any_frozen:
+            for g in grads:
+                g.masked_fill_(~self.active, 0.0)        # frozen members: no gradient (it may be NaN) ...
         if self.grad_clip is not None:
-            norm = torch.linalg.vector_norm(g, dim=1, keepdim=True)
-            g.mul_(torch.clamp(self.grad_clip / (norm + 1e-6), max=1.0))
-        neg_lr = -lr if self.mult is None else -(lr * self.mult)
-
-        kind = self.kind
-        if kind == "sgd":
-            p.addcmul_(g, neg_lr)
-        elif kind == "momentum":
-            self.buf.mul_(self.momentum).add_(g)
-            p.addcmul_(self.buf, neg_lr)
-        elif kind == "rmsprop":
-            v, a = self.exp_avg_sq, self.alpha
+            norm = sum(g.pow(2).sum(1, keepdim=True) for g in grads).sqrt()
+            coef = torch.clamp(self.grad_clip / (norm + 1e-6), max=1.0)
+            for g in grads:
+                g.mul_(coef)
+        a, mu, eps = self.alpha, self.rms_momentum, self.eps
+        for i, (p, g, v) in enumerate(zip(self._views["flat"], grads, self._views["exp_avg_sq"])):
+            m = self.mult[i]
+            neg_lr = -(lr * m.reshape(-1, 1) if isinstance(m, Tensor) else lr * m)     # ... and no learning rate
             v.mul_(a)
             if isinstance(a, float):
                 v.addcmul_(g, g, value=1.0 - a)
             else:
                 v.addcmul_(g * g, 1.0 - a)
-            avg = v.sqrt().add_(self.eps)
+            avg = v.sqrt().add_(eps)
             if self.buf is not None:
-                self.buf.mul_(self.rms_momentum).addcdiv_(g, avg)
-                p.addcmul_(self.buf, neg_lr)
+                b = self._views["buf"][i]
+                b.mul_(mu).addcdiv_(g, avg)
+                p.addcmul_(b, neg_lr)
             else:
-                p.addcmul_(g.div_(avg), neg_lr)        # flat_grad is refilled by the next step
-        elif kind == "adam":
-            m, v, b1, b2 = self.exp_avg, self.exp_avg_sq, self.beta1, self.beta2
-            m.lerp_(g, 1.0 - b1)
-            v.mul_(b2)
-            if isinstance(b2, float):
-                v.addcmul_(g, g, value=1.0 - b2)
-            else:
-                v.addcmul_(g * g, 1.0 - b2)
-            bc1 = 1.0 - b1 ** self.t
-            bc2_sqrt = (1.0 - b2 ** self.t) ** 0.5
-            denom = (v.sqrt() / bc2_sqrt).add_(self.eps)
-            p.addcmul_(torch.div(m, denom, out=denom), neg_lr / bc1)
+                p.addcmul_(torch.div(g, avg, out=avg), neg_lr)
 
     def state_dict(self) -> dict:
-        return {"t": self.t, "active": self.active.clone(),
-                **{k: getattr(self, k).clone() for k in ("buf", "exp_avg", "exp_avg_sq") if getattr(self, k) is not None}}
+        """Step count, active mask and state buffers, member-major (E, P) like ``gather_grads``."""
+        out = {"t": self.t, "active": self.active.clone()}
+        for k in ("buf", "exp_avg", "exp_avg_sq"):
+            if getattr(self, k) is not None:
+                out[k] = torch.cat(self._views[k], dim=1)
+        return out
 
     def load_state_dict(self, state: dict):
         self.t = int(state["t"])
@@ -204,7 +281,9 @@ class BatchedOptimizer:
         self._any_frozen = not bool(self.active.all())
         for k in ("buf", "exp_avg", "exp_avg_sq"):
             if k in state:
-                getattr(self, k).copy_(state[k])
+                src = state[k].to(self.device).split(self.sizes, dim=1)
+                for dst, s in zip(self._views[k], src):
+                    dst.copy_(s)
 
 
 def make_optimizer(params: Sequence[Tensor], members: Sequence[Member], *, lr_multipliers: dict | None = None,

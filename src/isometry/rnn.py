@@ -32,6 +32,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from isometry.ensemble import split_batch
+from isometry.init import get_initializer
 from isometry.nonlinearities import check as _check_nl
 from isometry.nonlinearities import torch_phi
 from isometry.spec import Member
@@ -70,7 +72,7 @@ def _polar(w: torch.Tensor) -> torch.Tensor:
 
 
 class EnsembleRNN(nn.Module):
-    """E Elman RNNs of one shape (``isometry.models.EnsembleModel`` protocol): forward(x) -> logits (E, B, K)
+    """E Elman RNNs of one shape (``isometry.ensemble.EnsembleModel`` protocol): forward(x) -> logits (E, B, K)
     from the last hidden state. ``input_shape`` (1, T, I) (images, one row per step; sequential MNIST: (1, 28, 28))
     or (T, I). Parameters start at zero / identity: call ``reset_parameters(members, generators)``.
 
@@ -131,7 +133,6 @@ class EnsembleRNN(nn.Module):
         Order: recurrent W (layer="hidden", the member's scheme), input U (layer="input"), readout V
         (layer="readout"), bias b ~ N(0, sigma_b2) (zero when sigma_b2 == 0); readout bias zero.
         """
-        from isometry.init import get_initializer
         if len(members) != self.E:
             raise ValueError(f"got {len(members)} members for an ensemble of {self.E}")
         if generators is None:
@@ -206,7 +207,6 @@ class EnsembleRNN(nn.Module):
     # ------------------------------------------------------------------------------------------------- forward
     def _sequence(self, x: torch.Tensor) -> torch.Tensor:
         """(B, *input_shape) shared -> (1, B, T, I); (E, B, *input_shape) per member -> (E, B, T, I)."""
-        from isometry.models import split_batch
         shared, x = split_batch(x, self.input_shape)
         if shared:
             return x.reshape(1, x.shape[0], self.seq_len, self.input_size)

@@ -18,7 +18,8 @@ generator=None) -> effective sigma_w2``): ``SCHEMES``, ``register_scheme``, ``kn
 """
 
 from .conv import conv_orthogonal_, delta_orthogonal_
-from .dense import CReLU, crelu, gaussian_, he_, lecun_, looks_linear_, orthogonal_, xavier_
+from .dense import gaussian_, he_, lecun_, orthogonal_, xavier_
+from .looks_linear import CReLU, crelu, looks_linear_
 from .schemes import (
     LAYERS,
     SCHEMES,

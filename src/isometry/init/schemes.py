@@ -47,7 +47,8 @@ import torch
 
 from ._core import fans
 from .conv import conv_orthogonal_, delta_orthogonal_
-from .dense import gaussian_, looks_linear_, orthogonal_
+from .dense import gaussian_, orthogonal_
+from .looks_linear import looks_linear_
 
 LAYERS = ("input", "hidden", "readout")
 
