@@ -259,8 +259,16 @@ def test_figures_draw_all_diverged_csvs(tmp_path):
     rw["value"] = np.nan
     rw.to_csv(tmp_path / "random_walks.csv", index=False)
     sa.FIGURES["random_walks"]({"scale": "test"}, [tmp_path / "random_walks.csv"], tmp_path / "w.png")
-    for f in ("g", "d", "w"):
+    og = pd.DataFrame([dict(kind="g_star", nonlinearity=nl, width=16, method=m, g=np.nan, g_se=np.nan, depth=8)
+                       for nl in ("linear", "relu", "tanh") for m in ("monte_carlo", "exact", "fit")]
+                      + [dict(kind="drift", nonlinearity=nl, width=16, method="monte_carlo", gain=g, drift=np.nan,
+                              se=np.nan, depth=8) for nl in ("linear", "relu", "tanh") for g in (0.9, 1.2)])
+    og.to_csv(tmp_path / "optimal_gain.csv", index=False)
+    sa.FIGURES["optimal_gain"]({"scale": "test"}, [tmp_path / "optimal_gain.csv"], tmp_path / "o.png")
+    for f in ("g", "d", "w", "o"):
         assert (tmp_path / f"{f}.png").stat().st_size > 0
+    cap = (tmp_path / "d.caption.txt").read_text()                 # the caption states what the CSV holds
+    assert "D=2: 100" in cap and "D=128: 100" in cap and "g = 1.15" in cap
 
 
 def test_end_to_end_snakemake(workflow_dir):

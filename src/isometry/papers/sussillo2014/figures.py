@@ -160,7 +160,10 @@ def fig_optimal_gain(params, inputs, output):
     a.set_xlabel("width N")
     a.set_ylabel("unbiased gain g*")
     a.set_title("g* versus width")
-    a.legend(fontsize=6, ncol=1)
+    if np.isfinite(gs.g).any():
+        a.legend(fontsize=6, ncol=1)
+    else:
+        _empty(a, "no finite g* in the CSV")
     a = ax[0, 1]
     for nl in ("linear", "relu", "tanh"):
         c = COLORS[nl]
@@ -178,21 +181,25 @@ def fig_optimal_gain(params, inputs, output):
         row = sel[sel.width == N]
         g_mark = None
         if nl in ("linear", "relu"):
-            e = gs[(gs.nonlinearity == nl) & (gs.method == "exact")]
-            g_mark = float(np.interp(np.log(N), np.log(e.width.to_numpy(float)), e.g.to_numpy()))
+            e = gs[(gs.nonlinearity == nl) & (gs.method == "exact") & np.isfinite(gs.g)]
+            g_mark = None if e.empty else float(np.interp(np.log(N), np.log(e.width.to_numpy(float)), e.g.to_numpy()))
         elif not row.empty:
             g_mark = float(row.g.iloc[0])
         if g_mark is not None and np.isfinite(g_mark):
             a.annotate("", xy=(g_mark, 0), xytext=(g_mark, 0.06), arrowprops=dict(arrowstyle="->", color=c))
     a.axhline(0, color="0.5", lw=0.6)
-    lo = np.nanmin(dr.drift)
-    a.set_ylim(max(lo, -0.25), min(np.nanmax(dr.drift), 0.25) + 0.02)
+    finite = dr.drift[np.isfinite(dr.drift)]
+    if len(finite):
+        a.set_ylim(max(float(finite.min()), -0.25), min(float(finite.max()), 0.25) + 0.02)
+    else:
+        _empty(a, "no finite drift in the CSV")
     a.set_xlabel("gain g")
     a.set_ylabel(r"drift per layer  $\langle\ln(|\delta_0|^2/|\delta_D|^2)\rangle / D$")
-    N = int(dr.width.iloc[0])
-    D = int(dr.depth.dropna().iloc[0])
+    N = int(dr.width.iloc[0]) if len(dr) else 0
+    D = int(df.depth.dropna().iloc[0]) if df.depth.notna().any() else 0
     a.set_title(f"walk drift versus g (N = {N}, D = {D})")
-    a.legend(fontsize=6)
+    if a.lines:
+        a.legend(fontsize=6)
     cap = (f"Sussillo & Abbott 2014, Fig. 2 (scale: {_scale(params)}). Left: unbiased gain g* versus width: Monte "
            f"Carlo zero of the simulated drift (forward + backward through random depth-{D} nets, error bars = "
            "standard error), the exact optimum (digamma for linear, Binomial mixture conditioned on >= 1 active unit "
