@@ -234,6 +234,8 @@ def test_depth_rows_pass_and_fail():
     assert not any(r.passed for r in worse)                                     # deep nets train worse
     chance = depth_rows(_depth_csv([0.9] * 4, [1.0] * 4), DEFAULTS, "test")
     assert not any(r.passed for r in chance)                                    # nothing trained at any depth
+    one = depth_rows(_depth_csv([0.0], [0.2], depths=(128,)), DEFAULTS, "test")
+    assert len(one) == 3 and not any(r.passed for r in one)                      # one depth: no vacuous pass
 
 
 def test_missing_inputs_are_failed_rows(tmp_path):

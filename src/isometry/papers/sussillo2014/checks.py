@@ -11,7 +11,7 @@ were looked at; they live in the config section ``checks`` (defaults in the sche
   ``gain_contrast`` worse), so a flat or untrained sweep fails;
 * depth sweep (``paper``, Fig. 4): training error at the deepest depth <= the shallowest's + ``depth_margin``, with
   the shallowest near zero (<= ``depth_trained_max``); auto-encoder: deepest MSE <= ``ae_ratio`` x the shallowest's,
-  the shallowest having reached <= ``ae_trained_frac`` of its initial MSE.
+  the shallowest having reached <= ``ae_trained_frac`` of its initial MSE; a sweep with a single depth fails.
 """
 
 from __future__ import annotations
@@ -157,16 +157,17 @@ def depth_rows(dsw, ck: dict, scale: str) -> list[Check]:
         lo, hi = depths[0], depths[-1]
         e_lo, e_hi = float(per[lo]), float(per[hi])
         worst = float(per.max())
+        several = len(depths) >= 2                   # one depth cannot show depth-independence (no vacuous pass)
         if task == "autoencoder":
             init = float(first.reindex(d[d.depth == lo].run_id).mean())
-            ok = e_hi <= ratio * e_lo and e_lo <= frac * init
+            ok = several and e_hi <= ratio * e_lo and e_lo <= frac * init
             rows.append(Check(
                 f"{ds} auto-encoder: reconstruction MSE at the deepest depth D = {hi} <= {ratio:g} x the shallowest "
                 f"(D = {lo}, MSE {e_lo:.4f}, which fell to <= {frac:g} x its initial {init:.4f}); best learning "
                 f"rate per depth; worst depth {worst:.4f}", PAPER, "depth_sweep", "depth-independent",
                 round(e_hi, 4), f"<= {ratio:g} x {e_lo:.4f}", ok, scale, kind="paper", source=SRC_FIG4))
         else:
-            ok = e_hi <= e_lo + margin and e_lo <= tmax
+            ok = several and e_hi <= e_lo + margin and e_lo <= tmax
             rows.append(Check(
                 f"{ds} classification: training error at the deepest depth D = {hi} <= the shallowest (D = {lo}, "
                 f"{e_lo:.4f}, near zero: <= {tmax:g}) + {margin:g}; best learning-rate pair per depth; worst depth "
