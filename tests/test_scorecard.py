@@ -119,7 +119,7 @@ def test_every_row_has_a_kind_and_paper_rows_cite_a_source(tiny_run):
 
 
 # Papers whose checks have not been given teeth yet (issue 14; each paper issue removes its entry).
-NOT_YET = {"saxe2014", "pennington2017", "xiao2018", "extras"}
+NOT_YET = {"saxe2014", "pennington2017", "extras"}
 
 
 @pytest.mark.parametrize("paper", sorted(P.PAPERS))
@@ -153,3 +153,27 @@ def test_nothing_trained_fails_every_training_claim(tiny_run, tmp_path, paper):
     passing = claims[claims["passed"].astype(bool)]
     assert passing.empty, f"{paper}: these training claims pass although nothing trained:\n" + \
         passing[["figure", "claim", "reproduced_value"]].to_string()
+
+
+def test_scorecard_command_counts_paper_rows_only(tmp_path, capsys):
+    """`python -m isometry scorecard` prints the headline over paper rows and one table line per paper row."""
+    import pandas as pd
+
+    from isometry import cli
+
+    rows = [dict(paper="p1", figure="f", claim="trains", kind="paper", source="Fig. 1", paper_value=0.9,
+                 reproduced_value=0.5, tolerance="abs 0.1", passed=False, scale="test"),
+            dict(paper="p1", figure="f", claim="theory a|b", kind="theory", source="", paper_value=1.0,
+                 reproduced_value=1.0, tolerance="1e-3", passed=True, scale="test"),
+            dict(paper="p2", figure="g", claim="faster", kind="paper", source="Fig. 2", paper_value=10.0,
+                 reproduced_value=12.0, tolerance=">= 5", passed=True, scale="test")]
+    f = tmp_path / "checks.csv"
+    pd.DataFrame(rows).to_csv(f, index=False)
+    assert cli.main(["scorecard", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 2 paper claims reproduced; 1 of 1 theory checks" in out
+    assert "| p1 | 0 / 1 | 1 / 1 |" in out and "| p2 | 1 / 1 | 0 / 0 |" in out
+    assert "| **no** |" in out and "theory a" not in out
+    assert cli.main(["scorecard", str(f), "--all"]) == 0
+    assert "theory a\\|b" in capsys.readouterr().out
+    assert cli.main(["scorecard", str(tmp_path / "none.csv")]) == 1

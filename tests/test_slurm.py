@@ -82,17 +82,19 @@ def test_slurm_runs_shards_as_jobs_and_equals_local_run(cluster, workflow_dir, t
     local = _copy_workdir(workflow_dir, tmp_path / "local")
     slurm = _copy_workdir(workflow_dir, tmp_path / "slurm")
     run_snakemake(local, *TARGETS)
+    slurm_args = ("--profile", str(REPO / "profiles/slurm"), "--slurm-logdir", str(tmp_path / "slurm-logs"),
+                  "--jobs", "4", "--slurm-init-seconds-before-status-checks", "1",
+                  "--seconds-between-status-checks", "2", "--default-resources", "mem_mb=2000", "runtime=30",
+                  "cpus_per_task=1")
+    # First the sweep alone, so that its shards are the only jobs on the 2-CPU node (a Monte-Carlo job submitted
+    # with them would hold one CPU and serialise them), then everything else.
     watch = _SqueueWatcher(f"rule_{SWEEP[0]}_shard")
     watch.start()
-    r = run_snakemake(slurm, *TARGETS, extra=("--profile", str(REPO / "profiles/slurm"),
-                                               "--slurm-logdir", str(tmp_path / "slurm-logs"), "--jobs", "4",
-                                               "--slurm-init-seconds-before-status-checks", "1",
-                                               "--seconds-between-status-checks", "2",
-                                               "--default-resources", "mem_mb=2000", "runtime=30",
-                                               "cpus_per_task=1"))
+    r = run_snakemake(slurm, f"results/{SWEEP[0]}/{SWEEP[1]}.csv", extra=slurm_args)
     watch.stop.set()
     watch.join(timeout=10)
     assert "slurm" in (r.stdout + r.stderr).lower()
+    run_snakemake(slurm, *TARGETS, extra=slurm_args)
     shard_jobs = {jid for jid, _ in watch.seen}
     assert len(shard_jobs) >= len(shards), (watch.seen, [s.id for s in shards])
     assert all(any(s.id in c for _, c in watch.seen) for s in shards), watch.seen

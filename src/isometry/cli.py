@@ -8,6 +8,7 @@
     python -m isometry figure PAPER.NAME (--config FILE | --params JSON) --output PNG --input CSV [...] [--threads N --jobs M]
     python -m isometry checks PAPER (--config FILE | --params JSON) --output CSV --input CSV [...]
     python -m isometry merge-checks --output results/checks.csv --input CSV [...]
+    python -m isometry scorecard [results/checks.csv] [--all]
     python -m isometry validate-config FILE
     python -m isometry advise --nonlinearity relu --depth 100 --width 256 [...]
 
@@ -310,6 +311,43 @@ def cmd_merge_checks(a) -> int:
     return 0
 
 
+def cmd_scorecard(a) -> int:
+    """Print the scorecard as Markdown: the headline, paper / theory counts per paper, and one line per ``paper`` row
+    (``--all``: every row) with the paper's value, ours, and the verdict. What the README's scorecard section shows."""
+    import pandas as pd
+
+    from isometry.checks import headline
+
+    try:
+        df = pd.read_csv(a.file)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        print(f"error: cannot read the scorecard {a.file}: {exc} (run snakemake first)", file=sys.stderr)
+        return 1
+    missing = [c for c in ("paper", "kind", "claim", "passed") if c not in df.columns]
+    if missing:
+        print(f"error: {a.file} is not a scorecard (no column(s) {', '.join(missing)})", file=sys.stderr)
+        return 2
+    ok = df["passed"].astype(str).str.lower().isin(["true", "1"])
+    print(f"**{headline(df)}**\n")
+    print("| paper | paper claims reproduced | theory checks passing |\n|---|---|---|")
+    for paper, g in df.groupby("paper", sort=False):
+        p, t = g["kind"] == "paper", g["kind"] == "theory"
+        print(f"| {paper} | {int(ok[g.index][p].sum())} / {int(p.sum())} | {int(ok[g.index][t].sum())} / {int(t.sum())} |")
+    rows = df if a.all else df[df["kind"] == "paper"]
+    print("\n| paper | figure | claim | source | paper value | ours | tolerance | reproduced |\n|---|---|---|---|---|---|---|---|")
+
+    def cell(v):
+        if isinstance(v, float):
+            return "" if v != v else f"{v:.4g}"
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    for i, r in rows.iterrows():
+        print("| " + " | ".join(cell(r.get(c, "")) for c in ("paper", "figure", "claim", "source", "paper_value",
+                                                            "reproduced_value", "tolerance"))
+              + f" | {'yes' if ok[i] else '**no**'} |")
+    return 0
+
+
 def cmd_validate_config(a) -> int:
     from isometry.config import ConfigError, load_config
 
@@ -383,6 +421,10 @@ def main(argv=None) -> int:
     m.add_argument("--input", action="append", default=[])
     m.add_argument("--output", required=True)
 
+    sc = sub.add_parser("scorecard", help="print the scorecard (results/checks.csv) as Markdown")
+    sc.add_argument("file", nargs="?", default="results/checks.csv")
+    sc.add_argument("--all", action="store_true", help="every row, not only the paper rows")
+
     v = sub.add_parser("validate-config", help="validate a config file and print it with defaults filled in")
     v.add_argument("file")
 
@@ -418,6 +460,8 @@ def _dispatch(a) -> int:
         return cmd_checks(a)
     if a.cmd == "merge-checks":
         return cmd_merge_checks(a)
+    if a.cmd == "scorecard":
+        return cmd_scorecard(a)
     if a.cmd == "validate-config":
         return cmd_validate_config(a)
     if a.cmd == "advise":

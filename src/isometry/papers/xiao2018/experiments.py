@@ -23,7 +23,8 @@ from isometry.io import write_csv
 from isometry.spec import RUN_COLUMNS
 from isometry.theory import meanfield as mf
 
-from isometry.pipeline import Sweep, Theory
+from isometry.cost import mlp_cost_s
+from isometry.pipeline import Shard, Sweep, Theory
 
 from .training import PAPER, plan_shards, run_row, run_shard
 
@@ -43,13 +44,28 @@ def _seeds(cfg, params):
 # ============================================================================================ 1. deep_cnn_curves
 def plan_deep_cnn_curves(params):
     """Xiao et al. Fig. 1 (the 10,000-layer result): critical tanh CNNs with delta-orthogonal kernels (Alg. 2),
-    training / test accuracy versus step at several depths, on MNIST and CIFAR-10: one shard per dataset x depth."""
+    training / test accuracy versus step at several depths, on MNIST and CIFAR-10: one shard per dataset x depth.
+
+    The same ensembles also train, at the same (sigma_w^2, sigma_b^2):
+    * Gaussian kernels (uniform variance vector) at depth ``gaussian_depth`` (the contrast: the same deep network
+      with Gaussian kernels does not train), on every dataset;
+    * block-orthogonal kernels (Alg. 1, ``conv_orthogonal``) at every depth on the datasets listed in
+      ``block_orthogonal`` (the paper's orthogonal-kernel depth figure: test accuracy falls with depth towards the
+      fully-connected level)."""
     cfg = params["deep_cnn_curves"]
     sw2, sb2 = _critical(params)
+    gdepth = cfg.get("gaussian_depth")
     shards = []
     for name in cfg["datasets"]:
-        rows = [run_row(params, init=cfg.get("init", "delta_orthogonal"), depth=d, sigma_w2=sw2, sigma_b2=sb2,
-                        seed=s) for d in cfg["depths"] for s in _seeds(cfg, params)]
+        inits = ["delta_orthogonal"] + (["conv_orthogonal"] if name in (cfg.get("block_orthogonal") or []) else [])
+        rows = []
+        for d in cfg["depths"]:
+            extra = ["gaussian"] if gdepth is not None and int(d) == int(gdepth) else []
+            rows += [run_row(params, init=i, depth=d, sigma_w2=sw2, sigma_b2=sb2, seed=s)
+                     for i in inits + extra for s in _seeds(cfg, params)]
+        if gdepth is not None and int(gdepth) not in [int(d) for d in cfg["depths"]]:
+            rows += [run_row(params, init="gaussian", depth=gdepth, sigma_w2=sw2, sigma_b2=sb2, seed=s)
+                     for s in _seeds(cfg, params)]
         shards += plan_shards(rows, params, dataset=name, steps=cfg["steps"], experiment="deep_cnn_curves")
     return shards
 
@@ -62,14 +78,19 @@ def six_xi_c(sigma_w2, sigma_b2) -> np.ndarray:
 
 
 def plan_trainability_heatmap(params):
-    """Xiao et al. Fig. 2: accuracy after a fixed number of steps over (depth, sigma_w^2) at fixed sigma_b^2, for
-    Gaussian kernels with the uniform variance vector and for delta-orthogonal kernels; members of one ensemble =
-    init x sigma_w^2 x seed at one depth."""
+    """Xiao et al. Fig. 2: training accuracy after several step budgets (``budgets``: the paper's four panels are
+    500 / 2,500 / 10,000 / 100,000 steps) over (depth, sigma_w^2) at a tiny sigma_b^2, for Gaussian kernels with
+    the uniform variance vector and for delta-orthogonal kernels; members of one ensemble = init x sigma_w^2 x seed
+    at one depth; every budget is a logged step of the same runs."""
     cfg = params["trainability_heatmap"]
     sb2 = float(cfg["sigma_b2"])
+    budgets = sorted({int(b) for b in cfg["budgets"]})
+    if not budgets or budgets[0] < 1:
+        raise KeyError("trainability_heatmap.budgets: give at least one step budget >= 1")
     rows = [run_row(params, init=init, depth=d, sigma_w2=sw2, sigma_b2=sb2, seed=s)
             for d in cfg["depths"] for init in cfg["inits"] for sw2 in cfg["sigma_w2"] for s in _seeds(cfg, params)]
-    return plan_shards(rows, params, dataset=cfg["dataset"], steps=cfg["steps"], experiment="trainability_heatmap")
+    return plan_shards(rows, params, dataset=cfg["dataset"], steps=budgets[-1], experiment="trainability_heatmap",
+                       log_at=[0] + budgets)
 
 
 def finish_trainability_heatmap(df, params):
@@ -219,18 +240,53 @@ def exp_fourier_modes(params, inputs, output):
     write_csv(pd.DataFrame(rows), output)
 
 
-# ===================================================================================== 4. orthogonal_vs_gaussian
-def plan_orthogonal_vs_gaussian(params):
-    """Xiao et al. Fig. 4-style comparison at one large depth on CIFAR-10: delta-orthogonal (Alg. 2) versus
-    block-orthogonal (Alg. 1, ``conv_orthogonal``) versus Gaussian (uniform variance vector) kernels, all at the
-    critical point, one ensemble. The circular-convolution singular values of the initial kernels are recorded
-    (``kernel_sv_min`` / ``kernel_sv_max``, divided by sigma_w: 1 = exact isometry)."""
-    cfg = params["orthogonal_vs_gaussian"]
+# ============================================================================================ 4. fc_reference
+def plan_fc_reference(params):
+    """The fully-connected reference of the paper's orthogonal-kernel depth figure ("FC Accuracy", a horizontal
+    line at about 0.58 on CIFAR-10): tanh MLPs with orthogonal weights at the critical point, the same optimizer,
+    batch, data and step budget as the CNNs; members = the learning rates in ``lrs`` x seeds (one ensemble). The
+    figure and the checks use the best learning rate's final test accuracy (the paper's line is the best FC net)."""
+    cfg = params["fc_reference"]
     sw2, sb2 = _critical(params)
-    rows = [run_row(params, init=init, depth=cfg["depth"], sigma_w2=sw2, sigma_b2=sb2, seed=s)
-            for init in cfg["inits"] for s in _seeds(cfg, params)]
-    return plan_shards(rows, params, dataset=cfg["dataset"], steps=cfg["steps"], experiment="orthogonal_vs_gaussian",
-                       measure_kernels=True)
+    t = params["train"]
+    members = []
+    for lr in cfg["lrs"]:
+        for s in _seeds(cfg, params):
+            members.append(dict(run_id=f"fc-orthogonal-d{cfg['depth']}-w{cfg['width']}-lr{lr}-seed{s}",
+                                init="orthogonal", sigma_w2=sw2, sigma_b2=sb2, lr=float(lr),
+                                optimizer=t["optimizer"], momentum=float(t.get("momentum", 0.9)), seed=int(s)))
+    spec = {"experiment": "fc_reference", "dataset": cfg["dataset"], "steps": int(cfg["steps"]),
+            "depth": int(cfg["depth"]), "width": int(cfg["width"]), "train": dict(t), "seed": int(params["seed"]),
+            "members": members}
+    n_in = {"mnist": 784, "fashion_mnist": 784, "cifar10": 3072}[cfg["dataset"]]
+    cost = mlp_cost_s(depth=int(cfg["depth"]), width=int(cfg["width"]), n_in=n_in, n_out=10,
+                      batch=int(t["batch_size"]), steps=int(cfg["steps"]), members=len(members),
+                      eval_examples=int(t.get("eval_examples") or 0), n_evals=int(t["n_log"]) + 2)
+    return [Shard(key=f"{cfg['dataset']}-fc-d{cfg['depth']}-w{cfg['width']}", spec=spec, data=(cfg["dataset"],),
+                  cost_s=cost, mem_mb=1000.0, gpu=False)]
+
+
+def run_fc_reference(spec, ctx):
+    """Train the FC reference ensemble (``isometry.models.EnsembleMLP``, tanh, every layer orthogonal)."""
+    from isometry.engine import default_device, train
+    from isometry.models import EnsembleMLP
+    from isometry.spec import Member
+
+    t = spec["train"]
+    ds = ctx.dataset(spec["dataset"]).subset(t.get("n_train"), t.get("n_test"))
+    members = [Member(**m) for m in spec["members"]]
+    model = EnsembleMLP(len(members), ds.input_shape, ds.num_classes, depth=spec["depth"], width=spec["width"],
+                        nonlinearity=NL)
+    dev = default_device() if ctx.device == "auto" else torch.device(ctx.device)
+    df = train(model, members, ds, steps=int(spec["steps"]), batch_size=int(t["batch_size"]),
+               eval_examples=t.get("eval_examples"), n_log=int(t["n_log"]), device=dev,
+               data_seed=int(spec["seed"]) if t.get("shared_data_order", True) else None, paper=PAPER,
+               experiment="fc_reference", desc="fc_reference")
+    df["model"] = "fc"
+    df["batch_size"] = int(t["batch_size"])
+    df["n_train"] = len(ds.train_y)
+    df["n_eval"] = min(int(t.get("eval_examples") or 10**9), len(ds.test_y))
+    return df
 
 
 # ======================================================================================== 5. nonuniform_variance
@@ -316,8 +372,7 @@ EXPERIMENTS = (
     Sweep("trainability_heatmap", plan_trainability_heatmap, run_shard, uses=TRAINING + ("trainability_heatmap",),
           finish=finish_trainability_heatmap, finish_uses=("trainability_heatmap",)),
     Theory("fourier_modes", exp_fourier_modes, uses=("seed", "fourier_modes")),
-    Sweep("orthogonal_vs_gaussian", plan_orthogonal_vs_gaussian, run_shard,
-          uses=TRAINING + ("orthogonal_vs_gaussian",)),
+    Sweep("fc_reference", plan_fc_reference, run_fc_reference, uses=("seed", "train", "critical", "fc_reference")),
     Sweep("nonuniform_variance", plan_nonuniform_variance, run_shard, uses=TRAINING + ("nonuniform_variance",),
           finish=finish_nonuniform_variance, finish_uses=("critical", "model", "nonuniform_variance")),
     Theory("cnn_jacobian_spectrum", exp_cnn_jacobian_spectrum, uses=("seed", "critical", "cnn_jacobian_spectrum")),
