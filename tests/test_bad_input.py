@@ -644,10 +644,10 @@ def test_cross_key_constraints_are_extensible():
 def test_non_finite_numbers_are_rejected(value):
     """Issue 20 item 6: `lr_in: [.nan]` validated, and every run was then recorded as diverged."""
     cfg = _tiny()
-    cfg["sussillo2014"]["gain_sweep"]["lr_in"] = [value]
+    cfg["sussillo2014"]["gain_sweep"]["gains"] = [value]
     with pytest.raises(ConfigError) as e:
         validate_config(cfg)
-    assert (f"config key 'sussillo2014.gain_sweep.lr_in[0]': {value!r} is not a finite number (NaN and infinities "
+    assert (f"config key 'sussillo2014.gain_sweep.gains[0]': {value!r} is not a finite number (NaN and infinities "
             "are not accepted anywhere in the configuration)") in str(e.value)
 
 
@@ -668,21 +668,23 @@ def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
     assert cfg["xiao2018"]["train"]["lr"] == 0.01 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
     assert cfg["sussillo2014"]["recipe"]["grad_clip"] == 5.0
 
-    # what Snakemake delivers for `--config sussillo2014='{walks: {width: 8}, gain_sweep: {lr_in: [1e-3]}}'`
-    over = parse_config(["sussillo2014={walks: {width: 8, n_show: 0}, gain_sweep: {lr_in: [1e-3], gains: [1, 2]}}",
+    # what Snakemake delivers for `--config sussillo2014='{walks: {depth: 8}, gain_sweep: {lr_pairs: [[1e-3, 1e-2]]}}'`
+    over = parse_config(["sussillo2014={walks: {depth: 8, n_show: 0}, gain_sweep: {lr_pairs: [[1e-3, 1e-2]], "
+                         "gains: [1, 2]}}",
                          "xiao2018={train: {lr_max: null, shared_data_order: false}, model: {checkpoint: 2}}"])
-    assert over["sussillo2014"]["walks"]["width"] == "8"                    # Snakemake: text
+    assert over["sussillo2014"]["walks"]["depth"] == "8"                    # Snakemake: text
     cfg = _tiny()
     from isometry.config import deep_update
 
     cfg = validate_config(deep_update(cfg, over))
-    assert cfg["sussillo2014"]["walks"] == {"width": 8, "depth": 16, "n_walks": 32, "n_show": 0}
+    assert cfg["sussillo2014"]["walks"] == {"nonlinearities": ["linear", "relu", "tanh"], "widths": [16, 24, 32],
+                                            "show_width": 16, "depth": 8, "n_walks": 32, "n_show": 0}
     gs = cfg["sussillo2014"]["gain_sweep"]
-    assert gs["lr_in"] == [0.001] and gs["gains"] == [1, 2]
+    assert gs["lr_pairs"] == [[0.001, 0.01]] and gs["gains"] == [1, 2]
     assert cfg["xiao2018"]["train"]["lr_max"] is None and cfg["xiao2018"]["train"]["shared_data_order"] is False
     assert cfg["xiao2018"]["model"]["checkpoint"] == 2
-    cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {width: wide}}"]))
-    with pytest.raises(ConfigError, match=r"'sussillo2014.walks.width': 'wide' is not a number \(write it unquoted"):
+    cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {depth: wide}}"]))
+    with pytest.raises(ConfigError, match=r"'sussillo2014.walks.depth': 'wide' is not a number \(write it unquoted"):
         validate_config(cfg)
 
     (tmp_path / "dup.yaml").write_text("scale: test\ndata:\n  dir: data\n  download: false\n  dir: other\n")

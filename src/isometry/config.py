@@ -418,6 +418,8 @@ CONSTRAINTS: list = [
     Compare("pennington2017.phase_diagram.sigma_b2_max", ">", "pennington2017.phase_diagram.sigma_b2_min"),
     Compare("sussillo2014.optimal_gain.theory_widths.max", ">", "sussillo2014.optimal_gain.theory_widths.min"),
     Compare("sussillo2014.optimal_gain.stat_gains.max", ">", "sussillo2014.optimal_gain.stat_gains.min"),
+    OneOf("sussillo2014.walks.show_width", "sussillo2014.walks.widths",
+          "the sample walks, the mean panel and the unbiasedness rows are drawn at this width"),
     Compare("saxe2014.depth_sweep.lrs.max", ">=", "saxe2014.depth_sweep.lrs.min"),
     Compare("extras.heatmap.sigma_w2.max", ">", "extras.heatmap.sigma_w2.min"),
 ]
