@@ -659,19 +659,19 @@ def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
     from isometry.config import load_config_file
 
     text = (REPO / "tests/configs/tiny.yaml").read_text()
-    text = text.replace("lr: 0.01, lr_depth_scaling", "lr: 1e-2, lr_depth_scaling")
+    text = text.replace("lr: 0.05, lr_depth_scaling", "lr: 5e-2, lr_depth_scaling")
     text = text.replace("critical: {sigma_w2: 1.05, sigma_b2: 2.01e-5}",
                         "critical: {sigma_w2: 1.05, sigma_b2: 2.01E-5}")
     text = text.replace("grad_clip: 5.0", "grad_clip: 5.0e0")
     (tmp_path / "num.yaml").write_text(text)
     cfg = validate_config(load_config_file(tmp_path / "num.yaml"))
-    assert cfg["xiao2018"]["train"]["lr"] == 0.01 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
+    assert cfg["xiao2018"]["train"]["lr"] == 0.05 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
     assert cfg["sussillo2014"]["recipe"]["grad_clip"] == 5.0
 
     # what Snakemake delivers for `--config sussillo2014='{walks: {depth: 8}, gain_sweep: {lr_pairs: [[1e-3, 1e-2]]}}'`
     over = parse_config(["sussillo2014={walks: {depth: 8, n_show: 0}, gain_sweep: {lr_pairs: [[1e-3, 1e-2]], "
                          "gains: [1, 2]}}",
-                         "xiao2018={train: {lr_max: null, shared_data_order: false}, model: {checkpoint: 2}}"])
+                         "xiao2018={train: {edge_lr: null, lr_depth_scaling: none}, model: {checkpoint: 2}}"])
     assert over["sussillo2014"]["walks"]["depth"] == "8"                    # Snakemake: text
     cfg = _tiny()
     from isometry.config import deep_update
@@ -681,7 +681,7 @@ def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
                                             "show_width": 16, "depth": 8, "n_walks": 32, "n_show": 0}
     gs = cfg["sussillo2014"]["gain_sweep"]
     assert gs["lr_pairs"] == [[0.001, 0.01]] and gs["gains"] == [1, 2]
-    assert cfg["xiao2018"]["train"]["lr_max"] is None and cfg["xiao2018"]["train"]["shared_data_order"] is False
+    assert cfg["xiao2018"]["train"]["edge_lr"] is None and cfg["xiao2018"]["train"]["lr_depth_scaling"] == "none"
     assert cfg["xiao2018"]["model"]["checkpoint"] == 2
     cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {depth: wide}}"]))
     with pytest.raises(ConfigError, match=r"'sussillo2014.walks.depth': 'wide' is not a number \(write it unquoted"):

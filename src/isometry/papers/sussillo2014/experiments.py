@@ -70,6 +70,15 @@ def random_walks(params, inputs, output):
     write_csv(pd.DataFrame(rows), output)
 
 
+def random_walks_memory(params) -> tuple[float, str]:
+    """Peak memory (MB) of ``random_walks``: the conditional sampler keeps f'(a_d) and hat h_d, (chunk, N, G) each,
+    and W_d hat h_{d-1}, (chunk, N, 1), for every layer of a chunk of <= 256 walks (float32), at the widest width;
+    x 1.5 for temporaries. The workflow refuses the job when this exceeds ``max_job_memory_gb`` (issue 20 item 12)."""
+    p = params["walks"]
+    n, d, s, g = max(p["widths"]), p["depth"], min(256, p["n_walks"]), 2
+    return 1.5 * 4.0 * (d + 1) * s * n * (2 * g + 1) / 1e6, "walks.widths"
+
+
 # ----------------------------------------------------------------------------------------------------- optimal gain
 def optimal_gain(params, inputs, output):
     """g*(N) three ways and the per-layer drift versus g (SA Fig. 2, eqs. 7-10).
@@ -160,7 +169,7 @@ def plan_depth_sweep(params):
 
 
 EXPERIMENTS = (
-    Theory("random_walks", random_walks, uses=("seed", "walks")),
+    Theory("random_walks", random_walks, uses=("seed", "walks"), memory=random_walks_memory),
     Theory("optimal_gain", optimal_gain, uses=("seed", "optimal_gain")),
     Sweep("mnist_gain_sweep", plan_mnist_gain_sweep, T.run_shard, uses=("gain_sweep", "recipe"),
           finish=finish_mnist_gain_sweep, finish_uses=("seed", "optimal_gain")),
