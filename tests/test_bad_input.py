@@ -605,20 +605,8 @@ def _tiny() -> dict:
 
 def test_reference_depth_not_swept_is_rejected(tmp_path):
     """Issue 20 item 4: reference_depth 7 with depths [2, 4] compared t(4)/t(4) = 1, and 'orthogonal learning time
-    is depth-independent' passed."""
-    for ref, needle in ((7, "config key 'saxe2014.depth_sweep.reference_depth': 7 is not one of the values of "
-                            "'saxe2014.depth_sweep.depths' (2, 4): the learning-time checks compare"),
-                        (4, "config key 'saxe2014.depth_sweep.reference_depth': 4 must be less than the maximum of "
-                            "'saxe2014.depth_sweep.depths' (4): at the deepest depth itself the ratio")):
-        cfg = _tiny()
-        cfg["saxe2014"]["depth_sweep"]["reference_depth"] = ref
-        with pytest.raises(ConfigError) as e:
-            validate_config(cfg)
-        assert needle in str(e.value)
-    cfg = _tiny()
-    cfg["saxe2014"]["depth_sweep"]["curves_depth"] = 3
-    with pytest.raises(ConfigError, match=r"'saxe2014.depth_sweep.curves_depth': 3 is not one of the values"):
-        validate_config(cfg)
+    is depth-independent' passed. saxe2014 (issue 18) has no reference_depth key any more: its Fig. 6A rows take the
+    depth nearest 10 and fail when that is the deepest (tests/test_saxe2014.py); the swapped-range cases remain."""
     cfg = _tiny()
     cfg["sussillo2014"]["optimal_gain"]["stat_gains"] = {"min": 2.0, "max": 0.8, "num": 5}
     with pytest.raises(ConfigError, match=r"'sussillo2014.optimal_gain.stat_gains.max': 0.8 must be greater than "
@@ -644,10 +632,10 @@ def test_cross_key_constraints_are_extensible():
 def test_non_finite_numbers_are_rejected(value):
     """Issue 20 item 6: `lr_in: [.nan]` validated, and every run was then recorded as diverged."""
     cfg = _tiny()
-    cfg["sussillo2014"]["gain_sweep"]["lr_in"] = [value]
+    cfg["sussillo2014"]["gain_sweep"]["gains"] = [value]
     with pytest.raises(ConfigError) as e:
         validate_config(cfg)
-    assert (f"config key 'sussillo2014.gain_sweep.lr_in[0]': {value!r} is not a finite number (NaN and infinities "
+    assert (f"config key 'sussillo2014.gain_sweep.gains[0]': {value!r} is not a finite number (NaN and infinities "
             "are not accepted anywhere in the configuration)") in str(e.value)
 
 
@@ -659,30 +647,32 @@ def test_yaml_numbers_duplicates_and_typed_nested_overrides(tmp_path, capsys):
     from isometry.config import load_config_file
 
     text = (REPO / "tests/configs/tiny.yaml").read_text()
-    text = text.replace("lr: 0.01, lr_depth_scaling", "lr: 1e-2, lr_depth_scaling")
+    text = text.replace("lr: 0.05, lr_depth_scaling", "lr: 5e-2, lr_depth_scaling")
     text = text.replace("critical: {sigma_w2: 1.05, sigma_b2: 2.01e-5}",
                         "critical: {sigma_w2: 1.05, sigma_b2: 2.01E-5}")
     text = text.replace("grad_clip: 5.0", "grad_clip: 5.0e0")
     (tmp_path / "num.yaml").write_text(text)
     cfg = validate_config(load_config_file(tmp_path / "num.yaml"))
-    assert cfg["xiao2018"]["train"]["lr"] == 0.01 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
+    assert cfg["xiao2018"]["train"]["lr"] == 0.05 and cfg["xiao2018"]["critical"]["sigma_b2"] == 2.01e-5
     assert cfg["sussillo2014"]["recipe"]["grad_clip"] == 5.0
 
-    # what Snakemake delivers for `--config sussillo2014='{walks: {width: 8}, gain_sweep: {lr_in: [1e-3]}}'`
-    over = parse_config(["sussillo2014={walks: {width: 8, n_show: 0}, gain_sweep: {lr_in: [1e-3], gains: [1, 2]}}",
-                         "xiao2018={train: {lr_max: null, shared_data_order: false}, model: {checkpoint: 2}}"])
-    assert over["sussillo2014"]["walks"]["width"] == "8"                    # Snakemake: text
+    # what Snakemake delivers for `--config sussillo2014='{walks: {depth: 8}, gain_sweep: {lr_pairs: [[1e-3, 1e-2]]}}'`
+    over = parse_config(["sussillo2014={walks: {depth: 8, n_show: 0}, gain_sweep: {lr_pairs: [[1e-3, 1e-2]], "
+                         "gains: [1, 2]}}",
+                         "xiao2018={train: {edge_lr: null, lr_depth_scaling: none}, model: {checkpoint: 2}}"])
+    assert over["sussillo2014"]["walks"]["depth"] == "8"                    # Snakemake: text
     cfg = _tiny()
     from isometry.config import deep_update
 
     cfg = validate_config(deep_update(cfg, over))
-    assert cfg["sussillo2014"]["walks"] == {"width": 8, "depth": 16, "n_walks": 32, "n_show": 0}
+    assert cfg["sussillo2014"]["walks"] == {"nonlinearities": ["linear", "relu", "tanh"], "widths": [16, 24, 32],
+                                            "show_width": 16, "depth": 8, "n_walks": 32, "n_show": 0}
     gs = cfg["sussillo2014"]["gain_sweep"]
-    assert gs["lr_in"] == [0.001] and gs["gains"] == [1, 2]
-    assert cfg["xiao2018"]["train"]["lr_max"] is None and cfg["xiao2018"]["train"]["shared_data_order"] is False
+    assert gs["lr_pairs"] == [[0.001, 0.01]] and gs["gains"] == [1, 2]
+    assert cfg["xiao2018"]["train"]["edge_lr"] is None and cfg["xiao2018"]["train"]["lr_depth_scaling"] == "none"
     assert cfg["xiao2018"]["model"]["checkpoint"] == 2
-    cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {width: wide}}"]))
-    with pytest.raises(ConfigError, match=r"'sussillo2014.walks.width': 'wide' is not a number \(write it unquoted"):
+    cfg = deep_update(_tiny(), parse_config(["sussillo2014={walks: {depth: wide}}"]))
+    with pytest.raises(ConfigError, match=r"'sussillo2014.walks.depth': 'wide' is not a number \(write it unquoted"):
         validate_config(cfg)
 
     (tmp_path / "dup.yaml").write_text("scale: test\ndata:\n  dir: data\n  download: false\n  dir: other\n")
@@ -714,12 +704,12 @@ def test_validate_config_on_a_broken_missing_or_directory_path(tmp_path, capsys)
 def test_user_init_scheme_in_a_structural_section_says_where_they_work():
     """Issue 20 item 14: the README's 'module:function' example works only where a section takes any scheme."""
     cfg = _tiny()
-    cfg["saxe2014"]["nonlinear_gain"]["inits"] = ["gaussian", "mypkg.inits:scaled_uniform"]
+    cfg["saxe2014"]["depth_inits"]["inits"] = ["glorot", "mypkg.inits:scaled_uniform"]
     with pytest.raises(ConfigError) as e:
         validate_config(cfg)
-    assert ("config key 'saxe2014.nonlinear_gain.inits[1]': 'mypkg.inits:scaled_uniform' is not one of gaussian, "
-            "orthogonal (user init schemes 'module.path:function' are accepted where a section takes any init "
-            "scheme (xiao2018 and extras)") in str(e.value)
+    assert ("config key 'saxe2014.depth_inits.inits[1]': 'mypkg.inits:scaled_uniform' is not one of glorot, "
+            "pretrained, orthogonal (user init schemes 'module.path:function' are accepted where a section takes any "
+            "init scheme (xiao2018 and extras)") in str(e.value)
     cfg = _tiny()
     cfg["xiao2018"]["trainability_heatmap"]["inits"] = ["gaussian", "isometry.init.dense:gaussian_"]
     cfg["extras"]["cnn"]["init"] = "isometry.init.dense:orthogonal_"

@@ -126,6 +126,16 @@ def test_memory_guard_names_the_key(tiny):
         P.plan_workflow(cfg)
 
 
+def test_a_huge_theory_job_is_refused_with_its_key(tiny):
+    """Issue 20 item 12: a width of 1e9 validated and then died allocating ~128 GB; the plan refuses it first."""
+    cfg = copy.deepcopy(tiny)
+    cfg["sussillo2014"]["walks"]["widths"] = [16, 10**9]
+    with pytest.raises(P.PlanError, match=r"config key 'sussillo2014.walks.widths': the random_walks job needs an "
+                                          r"estimated \d+\.\d GB, more than max_job_memory_gb"):
+        P.plan_workflow(cfg)
+    P.plan_workflow(copy.deepcopy(tiny))        # the tiny widths pass
+
+
 def _cli(*args, cwd=REPO):
     return subprocess.run([sys.executable, "-m", "isometry", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=300)

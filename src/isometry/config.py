@@ -401,24 +401,16 @@ class Compare:
 #: Cross-key constraints checked by ``validate_config`` (add yours with ``register_constraint``). Each is a value the
 #: code would otherwise snap to the nearest configured one, or a range whose ends are swapped.
 CONSTRAINTS: list = [
-    OneOf("saxe2014.depth_sweep.reference_depth", "saxe2014.depth_sweep.depths",
-          "the learning-time checks compare t(deepest)/t(reference_depth) and would silently use the nearest swept "
-          "depth"),
-    Compare("saxe2014.depth_sweep.reference_depth", "<", "saxe2014.depth_sweep.depths", "max",
-            "at the deepest depth itself the ratio t(D)/t(reference) is 1 and the depth checks pass vacuously"),
-    OneOf("saxe2014.depth_sweep.curves_depth", "saxe2014.depth_sweep.depths",
-          "the training-curve figure is drawn at this depth (it would silently use the nearest swept depth)"),
-    Compare("saxe2014.depth_sweep.slope_min_depth", "<", "saxe2014.depth_sweep.depths", "max",
-            "the learning-rate slope is fitted over depths >= slope_min_depth and needs at least two of them"),
-    Compare("saxe2014.depth_sweep.width", ">=", "saxe2014.depth_sweep.pca_dim",
-            why="the hidden layers must be at least as wide as the PCA inputs"),
     Compare("pennington2017.checks.l1_max_depth", ">=", "pennington2017.spectra.depths", "min",
             "the spectrum checks are made at depths <= l1_max_depth; with none of them, no check row is written"),
     Compare("pennington2017.phase_diagram.sigma_w2_max", ">", "pennington2017.phase_diagram.sigma_w2_min"),
     Compare("pennington2017.phase_diagram.sigma_b2_max", ">", "pennington2017.phase_diagram.sigma_b2_min"),
     Compare("sussillo2014.optimal_gain.theory_widths.max", ">", "sussillo2014.optimal_gain.theory_widths.min"),
     Compare("sussillo2014.optimal_gain.stat_gains.max", ">", "sussillo2014.optimal_gain.stat_gains.min"),
-    Compare("saxe2014.depth_sweep.lrs.max", ">=", "saxe2014.depth_sweep.lrs.min"),
+    OneOf("sussillo2014.walks.show_width", "sussillo2014.walks.widths",
+          "the sample walks, the mean panel and the unbiasedness rows are drawn at this width"),
+    Compare("saxe2014.depth_decoupled.lrs.max", ">=", "saxe2014.depth_decoupled.lrs.min"),
+    Compare("saxe2014.pretraining.lrs.max", ">=", "saxe2014.pretraining.lrs.min"),
     Compare("extras.heatmap.sigma_w2.max", ">", "extras.heatmap.sigma_w2.min"),
 ]
 

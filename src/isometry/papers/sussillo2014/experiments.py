@@ -17,6 +17,7 @@ from isometry.papers.sussillo2014.walks import (
     optimal_gain_exact,
     optimal_gain_fit,
     simulate_walks,
+    simulate_walks_conditional,
     walk_drift,
 )
 
@@ -33,32 +34,49 @@ def _seed(params) -> int:
 
 # ----------------------------------------------------------------------------------------------------- random walks
 def random_walks(params, inputs, output):
-    """ln(|delta_{D-k}|^2/|delta_D|^2) over k = 0..D for S random nets (SA Fig. 1, eqs. 4-9).
+    """ln(|delta_{D-k}|^2/|delta_D|^2) over k = 0..D for S random nets at several widths N (SA section 2, eqs. 4-10;
+    the abstract's claim: the walk's variance grows linearly with depth and is inversely proportional to width).
 
-    Rows: ``stat`` = mean / var (over the valid walks, ``walk`` = -1) with ``theory`` = k E[ln z], k Var[ln z]; and
-    ``stat`` = sample for the first ``n_show`` walks (``walk`` = 0..).  One simulation per nonlinearity: the gains
-    g* and the biased one share the same random numbers.
+    For every nonlinearity and width: one simulation (``simulate_walks``) at the unbiased gain g*(N) (exact for
+    linear / ReLU, the stationary mean-field value for tanh) and, for linear / ReLU, at the biased gain of SA's
+    discussion (identity 1, He sqrt 2) on the same random numbers.  Rows: ``stat`` = mean / var over the valid walks
+    (``walk`` = -1) with ``theory`` = k E[ln z], k Var[ln z] (exact for linear / ReLU, stationary for tanh); and
+    ``stat`` = sample for the first ``n_show`` walks at ``show_width`` (``walk`` = 0..).
     """
     p = params["walks"]
-    N, D, S, n_show = p["width"], p["depth"], p["n_walks"], p["n_show"]
+    D, S, n_show, show = p["depth"], p["n_walks"], p["n_show"], p["show_width"]
+    if "tanh" in p["nonlinearities"] and min(p["widths"]) < TANH_THEORY_MIN_WIDTH:
+        raise ValueError(f"config key 'sussillo2014.walks.widths': tanh walks need widths >= {TANH_THEORY_MIN_WIDTH} "
+                         f"(the stationary tanh g* has no root below), got {p['widths']}")
+    if show not in p["widths"]:
+        raise ValueError(f"config key 'sussillo2014.walks.show_width': {show} is not one of walks.widths {p['widths']}")
     rows = []
-    for j, nl in enumerate(("linear", "relu")):
-        g_star = optimal_gain_exact(N, nl)
-        label, g_other = OTHER_GAIN[nl]
-        gains = [("g*", g_star), (label, g_other)]
-        walks = simulate_walks(nl, N, D, [g for _, g in gains], S, seed=_seed(params) + 1000 * j)
-        k = np.arange(D + 1)
-        for (lab, g), w in zip(gains, walks):
-            ok = w[np.isfinite(w[:, -1])]
-            m, v = log_norm_increment_stats(N, nl, g)
-            base = {"nonlinearity": nl, "gain_label": lab, "gain": g, "width": N, "depth": D, "n_walks": len(ok)}
-            for stat, vals, th in (("mean", ok.mean(0), k * m), ("var", ok.var(0, ddof=1), k * v)):
-                rows += [{**base, "walk": -1, "layer": int(i), "stat": stat, "value": float(a), "theory": float(t)}
-                         for i, a, t in zip(k, vals, th)]
-            for s in range(min(n_show, len(ok))):
-                rows += [{**base, "walk": s, "layer": int(i), "stat": "sample", "value": float(a), "theory": np.nan}
-                         for i, a in zip(k, ok[s])]
+    k = np.arange(D + 1)
+    for j, nl in enumerate(p["nonlinearities"]):
+        for i, N in enumerate(p["widths"]):
+            gains = [("g*", optimal_gain_exact(N, nl))] + ([OTHER_GAIN[nl]] if nl in OTHER_GAIN else [])
+            walks = simulate_walks_conditional(nl, N, D, [g for _, g in gains], S, seed=_seed(params) + 1000 * j + 37 * i)
+            for (lab, g), w in zip(gains, walks):
+                ok = w[np.isfinite(w[:, -1])]
+                m, v = log_norm_increment_stats(N, nl, g)
+                base = {"nonlinearity": nl, "gain_label": lab, "gain": g, "width": N, "depth": D, "n_walks": len(ok)}
+                for stat, vals, th in (("mean", ok.mean(0), k * m), ("var", ok.var(0, ddof=1), k * v)):
+                    rows += [{**base, "walk": -1, "layer": int(a), "stat": stat, "value": float(b), "theory": float(t)}
+                             for a, b, t in zip(k, vals, th)]
+                if N == show and lab == "g*":
+                    for s_ in range(min(n_show, len(ok))):
+                        rows += [{**base, "walk": s_, "layer": int(a), "stat": "sample", "value": float(b),
+                                  "theory": np.nan} for a, b in zip(k, ok[s_])]
     write_csv(pd.DataFrame(rows), output)
+
+
+def random_walks_memory(params) -> tuple[float, str]:
+    """Peak memory (MB) of ``random_walks``: the conditional sampler keeps f'(a_d) and hat h_d, (chunk, N, G) each,
+    and W_d hat h_{d-1}, (chunk, N, 1), for every layer of a chunk of <= 256 walks (float32), at the widest width;
+    x 1.5 for temporaries. The workflow refuses the job when this exceeds ``max_job_memory_gb`` (issue 20 item 12)."""
+    p = params["walks"]
+    n, d, s, g = max(p["widths"]), p["depth"], min(256, p["n_walks"]), 2
+    return 1.5 * 4.0 * (d + 1) * s * n * (2 * g + 1) / 1e6, "walks.widths"
 
 
 # ----------------------------------------------------------------------------------------------------- optimal gain
@@ -122,8 +140,8 @@ def plan_mnist_gain_sweep(params):
     p, r = params["gain_sweep"], params["recipe"]
     table = T.sweep_table(experiment="mnist_gain_sweep", task="classification", dataset=p["dataset"],
                           nonlinearities=p["nonlinearities"], depths=p["depths"], gains=p["gains"],
-                          lr_in=p["lr_in"], lr_out=p["lr_out"], seeds=p["seeds"], param_limit=p["param_limit"])
-    return T.plan_sweep(table, params, r)
+                          lr_pairs=p["lr_pairs"], seeds=p["seeds"], param_limit=p["param_limit"])
+    return T.plan_sweep(table, params, r, p["epochs"])
 
 
 def finish_mnist_gain_sweep(df, params):
@@ -144,15 +162,14 @@ def plan_depth_sweep(params):
         ae = t["task"] == "autoencoder"
         table = T.sweep_table(experiment="depth_sweep", task=t["task"], dataset=t["dataset"],
                               nonlinearities=[p["nonlinearity"]], depths=p["depths"], gains=p["gains"],
-                              lr_in=p["lr_in"], lr_out=p["lr_out_autoencoder"] if ae else p["lr_out"],
-                              seeds=p["seeds"],
+                              lr_pairs=p["lr_pairs_autoencoder"] if ae else p["lr_pairs"], seeds=p["seeds"],
                               param_limit=p["ae_param_limit"] if ae else p["param_limit"], code=p["code"])
-        shards += T.plan_sweep(table, params, r)
+        shards += T.plan_sweep(table, params, r, p["epochs"])
     return shards
 
 
 EXPERIMENTS = (
-    Theory("random_walks", random_walks, uses=("seed", "walks")),
+    Theory("random_walks", random_walks, uses=("seed", "walks"), memory=random_walks_memory),
     Theory("optimal_gain", optimal_gain, uses=("seed", "optimal_gain")),
     Sweep("mnist_gain_sweep", plan_mnist_gain_sweep, T.run_shard, uses=("gain_sweep", "recipe"),
           finish=finish_mnist_gain_sweep, finish_uses=("seed", "optimal_gain")),

@@ -140,9 +140,11 @@ def depth_lr_multipliers(n_layers: int, n_layers_max: int, lr_in: np.ndarray, lr
 
 
 # ------------------------------------------------------------------------------------------------ sweeps
-def sweep_table(*, experiment: str, task: str, dataset: str, nonlinearities, depths, gains, lr_in, lr_out, seeds,
+def sweep_table(*, experiment: str, task: str, dataset: str, nonlinearities, depths, gains, lr_pairs, seeds,
                 param_limit: int, code: int = 30) -> pd.DataFrame:
-    """One row per run: group keys (shape), member fields (init/sigma_w2/lr/seed) and extras (gain, lr_in, ...)."""
+    """One row per run: group keys (shape), member fields (init/sigma_w2/lr/seed) and extras (gain, lr_in, ...).
+
+    ``lr_pairs``: the (lambda_in, lambda_out) pairs of the per-layer schedule tried at every depth and gain."""
     rows = []
     for nl in nonlinearities:
         for D in depths:
@@ -152,24 +154,25 @@ def sweep_table(*, experiment: str, task: str, dataset: str, nonlinearities, dep
             else:
                 sizes, width = None, width_for_param_limit(param_limit, D)
             for g in gains:
-                for li in lr_in:
-                    for lo in lr_out:
-                        for s in seeds:
-                            rows.append({
-                                "paper": PAPER, "experiment": experiment, "nonlinearity": nl, "depth": int(D),
-                                "width": int(width), "dataset": dataset, "task": task,
-                                "run_id": f"{task}-{dataset}-{nl}-D{D}-g{g:.4g}-li{li:.3g}-lo{lo:.3g}-s{s}",
-                                "init": "gaussian", "sigma_w2": float(g) ** 2, "sigma_b2": 0.0, "lr": float(lo),
-                                "optimizer": "sgd", "seed": int(s), "gain": float(g), "lr_in": float(li),
-                                "lr_out": float(lo), "param_limit": int(param_limit),
-                                "sizes": "-".join(map(str, sizes)) if sizes else "",
-                            })
+                for li, lo in lr_pairs:
+                    for s in seeds:
+                        rows.append({
+                            "paper": PAPER, "experiment": experiment, "nonlinearity": nl, "depth": int(D),
+                            "width": int(width), "dataset": dataset, "task": task,
+                            "run_id": f"{task}-{dataset}-{nl}-D{D}-g{g:.4g}-li{li:.3g}-lo{lo:.3g}-s{s}",
+                            "init": "gaussian", "sigma_w2": float(g) ** 2, "sigma_b2": 0.0, "lr": float(lo),
+                            "optimizer": "sgd", "seed": int(s), "gain": float(g), "lr_in": float(li),
+                            "lr_out": float(lo), "param_limit": int(param_limit),
+                            "sizes": "-".join(map(str, sizes)) if sizes else "",
+                        })
     return pd.DataFrame(rows)
 
 
-def plan_sweep(table: pd.DataFrame, params: dict, recipe: dict) -> list[Shard]:
+def plan_sweep(table: pd.DataFrame, params: dict, recipe: dict, epochs: int) -> list[Shard]:
     """Shards of a sweep table: one per job (same task, shape and layer sizes; at most ``max_ensemble`` members),
-    each carrying the SA recipe and the deepest net of the table (the per-layer lr schedule depends on it)."""
+    each carrying the SA recipe, the sweep's ``epochs`` and the deepest net of the table (the per-layer lr schedule
+    depends on it)."""
+    recipe = {**dict(recipe), "epochs": int(epochs)}
     n_layers_max = int(table["depth"].max()) + 1
     out = []
     for job in make_jobs(table, max_ensemble=int(params["max_ensemble"]), group_by=("task", "sizes")):
@@ -224,8 +227,9 @@ def run_shard(spec: dict, ctx) -> pd.DataFrame:
         df["test_acc"] = np.nan
     df["task"] = task
     df["sizes"] = grp["sizes"]
-    df["epochs"] = recipe["epochs"]
-    df["batch_size"] = recipe["batch_size"]
+    for k in ("epochs", "batch_size", "n_train", "lr_decay", "grad_clip"):
+        df[k] = recipe[k]
+    df["steps"] = steps
     return df
 
 
