@@ -29,6 +29,20 @@ def new_figure(nrows: int = 1, ncols: int = 1, width: float = 3.4, height: float
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, **kw)
 
 
+def colorbar_right(fig, mappable, label: str, width: float = 0.018):
+    """A colorbar in its own column right of every panel: lays the panels out first (``tight_layout`` leaving room),
+    then marks the figure as laid out so that ``save_figure`` does not move the panels over the colorbar."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.tight_layout(rect=(0.0, 0.0, 0.9, 1.0))
+    cax = fig.add_axes((0.915, 0.2, width, 0.6))
+    fig.colorbar(mappable, cax=cax, label=label)
+    fig.isometry_laid_out = True
+    return cax
+
+
 def save_figure(fig, png_path: str | Path, caption: str) -> Path:
     """Write PNG, PDF and caption next to each other; the caption is also drawn under the figure."""
     png_path = Path(png_path)
@@ -36,7 +50,7 @@ def save_figure(fig, png_path: str | Path, caption: str) -> Path:
 
     with warnings.catch_warnings():  # lay the panels out first, so the caption goes below the x labels
         warnings.simplefilter("ignore")
-        if not fig.get_constrained_layout():
+        if not fig.get_constrained_layout() and not getattr(fig, "isometry_laid_out", False):
             fig.tight_layout()
     bottom = min([ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted()).y0
                   for ax in fig.axes] + [0.0])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from isometry.plotting import new_figure, save_figure
+from isometry.plotting import colorbar_right, new_figure, save_figure
 from isometry.papers.common import read_input as _read
 from isometry.papers.common import scale_of as _scale
 
@@ -19,10 +19,14 @@ CHANCE = 0.1
 
 
 def _first(df: pd.DataFrame, col: str, default="?"):
+    """The column's first non-NaN value (integral floats as int: CSV columns with NaN read as float)."""
     if col not in df.columns:
         return default
     v = df[col].dropna()
-    return v.iloc[0] if len(v) else default
+    if not len(v):
+        return default
+    x = v.iloc[0]
+    return int(x) if isinstance(x, (float, np.floating)) and float(x).is_integer() else x
 
 
 def _recipe(df: pd.DataFrame) -> str:
@@ -173,7 +177,7 @@ def fig_trainability_heatmap(params, inputs, output):
             if i == 0 and j == 0:
                 a.legend(fontsize=6, loc="upper right", labelcolor="w", facecolor="0.2")
     if m is not None:
-        fig.colorbar(m, ax=ax[:, -1].tolist(), label="training accuracy", fraction=0.05, pad=0.03)
+        colorbar_right(fig, m, "training accuracy")
     sb2 = _first(runs, "sigma_b2", float("nan"))
     cap = (f"Xiao et al. 2018 Fig. 2 ({_scale(params)} scale): training accuracy (on {_first(runs, 'n_eval')} "
            f"training examples) after {', '.join(f'{b:,}' for b in budgets)} steps on {_first(runs, 'dataset')} over "
