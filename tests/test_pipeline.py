@@ -134,6 +134,13 @@ def test_a_huge_theory_job_is_refused_with_its_key(tiny):
                                           r"estimated \d+\.\d GB, more than max_job_memory_gb"):
         P.plan_workflow(cfg)
     P.plan_workflow(copy.deepcopy(tiny))        # the tiny widths pass
+    for paper, key in (("pennington2017", "spectra.width"), ("saxe2014", "product_spectra.width"),
+                       ("saxe2014", "jacobian_spectra.width")):
+        cfg = copy.deepcopy(tiny)
+        section, name = key.split(".")
+        cfg[paper][section][name] = 10**7
+        with pytest.raises(P.PlanError, match=rf"config key '{paper}.{key}': the {section} job needs an estimated"):
+            P.plan_workflow(cfg)
 
 
 def _cli(*args, cwd=REPO):

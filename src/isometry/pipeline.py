@@ -227,6 +227,21 @@ class Theory:
 Experiment = Union[Sweep, Theory]
 
 
+def dense_memory(key: str, matrices: float = 16.0, bytes_per: int = 8) -> Callable[[dict], tuple[float, str]]:
+    """A ``Theory.memory`` estimate for jobs that hold a few dense N x N matrices (Jacobians, products of random
+    matrices): ``matrices`` x N^2 x ``bytes_per`` bytes, N = the config value at ``key`` (dotted, inside the paper's
+    section; the largest value when it is a list)."""
+
+    def estimate(params: dict) -> tuple[float, str]:
+        v: object = params
+        for part in key.split("."):
+            v = v[part]                                    # type: ignore[index]
+        n = max(v) if isinstance(v, (list, tuple)) else v  # type: ignore[arg-type]
+        return matrices * float(n) ** 2 * bytes_per / 1e6, key
+
+    return estimate
+
+
 @dataclass(frozen=True)
 class Figure:
     """``draw(params, inputs, output)``: ``inputs`` are the CSV paths of the experiments named in ``inputs``."""

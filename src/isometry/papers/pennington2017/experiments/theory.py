@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from isometry.io import write_csv
-from isometry.pipeline import Theory
+from isometry.pipeline import Theory, dense_memory
 
 from ..common import case_params, critical_params, simulate_prefix
 
@@ -244,6 +244,7 @@ def exp_smax_vs_depth(params, inputs, output):
 
 EXPERIMENTS = (
     Theory("phase_diagram", exp_phase_diagram, uses=("phase_diagram", "cifar10_learning.configs")),
-    Theory("spectra", exp_spectra, uses=("seed", "spectra")),
-    Theory("smax_vs_depth", exp_smax_vs_depth, uses=("seed", "smax_vs_depth")),
+    Theory("spectra", exp_spectra, uses=("seed", "spectra"), memory=dense_memory("spectra.width")),
+    Theory("smax_vs_depth", exp_smax_vs_depth, uses=("seed", "smax_vs_depth"),
+           memory=dense_memory("smax_vs_depth.width")),
 )

@@ -38,7 +38,7 @@ from isometry.papers.saxe2014.experiments.spectra import (
     product_spectra,
     radial_origin_fraction,
 )
-from isometry.pipeline import Sweep, Theory
+from isometry.pipeline import Sweep, Theory, dense_memory
 
 EXPERIMENTS = (
     Theory("vector_field", vector_field, uses=("vector_field",)),
@@ -49,8 +49,10 @@ EXPERIMENTS = (
            data=lambda p: (p["mnist"]["dataset"],)),
     Sweep("pretraining_curves", plan_pretraining_curves, run_pretraining_curves, uses=("mnist", "pretraining")),
     Sweep("depth_inits", plan_depth_inits, run_depth_inits, uses=("mnist", "depth_inits")),
-    Theory("product_spectra", product_spectra, uses=("seed", "product_spectra")),
-    Theory("jacobian_spectra", jacobian_spectra, uses=("seed", "jacobian_spectra")),
+    Theory("product_spectra", product_spectra, uses=("seed", "product_spectra"),
+           memory=dense_memory("product_spectra.width")),
+    Theory("jacobian_spectra", jacobian_spectra, uses=("seed", "jacobian_spectra"),
+           memory=dense_memory("jacobian_spectra.width")),
 )
 
 __all__ = ["EXPERIMENTS", "analytic_half_time", "half_time", "decade_fraction", "excess_kurtosis",
