@@ -135,7 +135,7 @@ def test_a_huge_theory_job_is_refused_with_its_key(tiny):
         P.plan_workflow(cfg)
     P.plan_workflow(copy.deepcopy(tiny))        # the tiny widths pass
     for paper, key in (("pennington2017", "spectra.width"), ("saxe2014", "product_spectra.width"),
-                       ("saxe2014", "jacobian_spectra.width")):
+                       ("saxe2014", "jacobian_spectra.width"), ("xiao2018", "cnn_jacobian_spectrum.channels")):
         cfg = copy.deepcopy(tiny)
         section, name = key.split(".")
         cfg[paper][section][name] = 10**7

@@ -367,6 +367,13 @@ def exp_cnn_jacobian_spectrum(params, inputs, output):
 
 
 TRAINING = ("seed", "train", "model", "critical")
+def jacobian_memory(params) -> tuple[float, str]:
+    """Peak MB of ``cnn_jacobian_spectrum``: a few dense (C n^2) x (C n^2) Jacobians in float64 (issue 20 item 12)."""
+    p = params["cnn_jacobian_spectrum"]
+    n = p["channels"] * p["image"] ** 2
+    return 16.0 * n * n * 8 / 1e6, "cnn_jacobian_spectrum.channels"
+
+
 EXPERIMENTS = (
     Sweep("deep_cnn_curves", plan_deep_cnn_curves, run_shard, uses=TRAINING + ("deep_cnn_curves",)),
     Sweep("trainability_heatmap", plan_trainability_heatmap, run_shard, uses=TRAINING + ("trainability_heatmap",),
@@ -375,7 +382,8 @@ EXPERIMENTS = (
     Sweep("fc_reference", plan_fc_reference, run_fc_reference, uses=("seed", "train", "critical", "fc_reference")),
     Sweep("nonuniform_variance", plan_nonuniform_variance, run_shard, uses=TRAINING + ("nonuniform_variance",),
           finish=finish_nonuniform_variance, finish_uses=("critical", "model", "nonuniform_variance")),
-    Theory("cnn_jacobian_spectrum", exp_cnn_jacobian_spectrum, uses=("seed", "critical", "cnn_jacobian_spectrum")),
+    Theory("cnn_jacobian_spectrum", exp_cnn_jacobian_spectrum, uses=("seed", "critical", "cnn_jacobian_spectrum"),
+           memory=jacobian_memory),
 )
 
 __all__ = ["EXPERIMENTS", "RUN_COLUMNS"]
