@@ -14,6 +14,13 @@ momentum 0.9 at one learning rate (the peers that cannot do per-member rates wou
            backward, update)
 
 plus one more pair, engine with per-member learning rates (a real sweep: the per-member optimizer path) vs engine.
+
+The ``ceiling`` column bounds what ANY implementation that does the same matrix products can gain over ``bmm``: the
+bmm step is profiled (``torch.profiler``, a few steps) and its matrix-product kernels (bmm / baddbmm / mm / addmm)
+are summed; ceiling = bmm step time / GEMM time. An engine with free non-GEMM work (zero-cost optimizer, activation,
+loss) still runs those products, so it cannot beat bmm by more than the ceiling unless its products themselves run
+faster (the ``gemm % peak`` column: their FLOP rate against the core's best square-matmul rate). Profiler overhead
+inflates the non-GEMM share a little, so the ceiling is, if anything, too generous.
 After each pair both sides have taken the same steps: their weights must agree (printed: max |difference|).
 Numbers are process CPU time (one thread; fair on a shared machine) unless ``--clock wall``.
 
@@ -39,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, interleave, machine, median, sync, write_json  # noqa: E402
+from common import RESULTS, interleave, machine, matmul_peak, median, sync, write_json  # noqa: E402
 
 from isometry.engine import _mark_diverged, cross_entropy, update  # noqa: E402
 from isometry.models import EnsembleMLP  # noqa: E402
@@ -180,6 +187,37 @@ def repeated(step, n):
     return f
 
 
+GEMM_OPS = ("aten::bmm", "aten::baddbmm", "aten::mm", "aten::addmm")
+
+
+def gemm_flops(S: Setup) -> float:
+    """FLOPs of the matrix products of one training step: forward, weight gradients, input gradients (not of
+    layer 1, whose input needs none)."""
+    dims = [(S.width, IN)] + [(S.width, S.width)] * (S.depth - 1) + [(K, S.width)]
+    per = [2 * S.E * S.batch * o * i for o, i in dims]
+    return 2 * sum(per) + sum(per[1:])
+
+
+def gemm_ceiling(S: Setup, peak: float, steps: int = 5, repeats: int = 3) -> dict:
+    """Profile the bmm baseline: the share of its step spent in matrix products, and the bound it puts on any
+    speed-up over it (see the module docstring). Median over ``repeats`` profiles of ``steps`` steps each."""
+    from torch.profiler import ProfilerActivity, profile
+    f = make_bmm(S)
+    f(), f()
+    totals, gemms = [], []
+    for _ in range(repeats):
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(steps):
+                f()
+        events = prof.key_averages()
+        totals.append(sum(e.self_cpu_time_total for e in events) / steps * 1e-6)     # seconds per step
+        gemms.append(sum(e.self_cpu_time_total for e in events if e.key in GEMM_OPS) / steps * 1e-6)
+    ceiling = statistics.median(t / g for t, g in zip(totals, gemms))
+    gemm = statistics.median(gemms)
+    return {"bmm_profiled_s": statistics.median(totals), "gemm_s": gemm, "gemm_fraction": 1 / ceiling,
+            "ceiling": ceiling, "gemm_flops": gemm_flops(S), "gemm_fraction_of_peak": gemm_flops(S) / gemm / peak}
+
+
 def run_pair(S: Setup, a: str, b: str, args) -> dict:
     fa, fb = MAKERS[a](S), MAKERS[b](S)
     fa(), fb()                                                   # warm-up
@@ -221,8 +259,11 @@ def main(argv=None):
     args.depths, args.widths = args.depths or [2, 10, 50], args.widths or [32, 128, 400]
     print(f"sweep_throughput on {device}: E={args.members}, batch {args.batch}, SGD momentum, "
           f"{args.clock} time, ratios = peer time / engine time (> 1: engine faster)", flush=True)
+    peak = matmul_peak(device) if device.type == "cpu" else None
+    if peak:
+        print(f"core matmul peak (best square fp32 mm): {peak / 1e9:.1f} GFLOP/s", flush=True)
     head = f"{'depth':>5s} {'width':>5s} " + " ".join(f"{'/'.join((q, 'eng')):>9s}" for q in args.peers) + \
-        f" {'engine s':>9s} {'sweep/eng':>9s} {'max |dw|':>9s}"
+        f" {'engine s':>9s} {'sweep/eng':>9s} {'max |dw|':>9s}" + (f" {'ceiling':>8s} {'gemm %pk':>8s}" if peak else "")
     print(head, flush=True)
     rows = []
     for depth in args.depths:
@@ -234,15 +275,20 @@ def main(argv=None):
             row["engine_sweep"] = run_pair(S, "engine", "engine_sweep", args)
             row["engine_s"] = median([row[q]["engine_s"] for q in args.peers])
             diff = max(row[q]["max_weight_diff"] for q in args.peers)
+            if peak:
+                row["bmm_gemm_bound"] = gemm_ceiling(S, peak)
             rows.append(row)
+            bound = row.get("bmm_gemm_bound")
             print(f"{depth:5d} {width:5d} " + " ".join(f"{row[q]['ratio']:9.2f}" for q in args.peers) +
-                  f" {row['engine_s']:9.4f} {row['engine_sweep']['ratio']:9.2f} {diff:9.1e}", flush=True)
+                  f" {row['engine_s']:9.4f} {row['engine_sweep']['ratio']:9.2f} {diff:9.1e}" +
+                  (f" {bound['ceiling']:8.2f} {100 * bound['gemm_fraction_of_peak']:7.0f}%" if bound else ""),
+                  flush=True)
             del S
             gc.collect()
     summary = {q: {"median": median([r[q]["ratio"] for r in rows]), "min": min(r[q]["ratio"] for r in rows)}
                for q in args.peers}
     mid = rows[len(rows) // 2]
-    payload = {"benchmark": "sweep_throughput", "machine": machine(device), "config": vars(args), "rows": rows,
+    payload = {"benchmark": "sweep_throughput", "machine": machine(device), "matmul_peak_flops": peak, "config": vars(args), "rows": rows,
                "summary": summary, "middle_shape": {"depth": mid["depth"], "width": mid["width"]}}
     tag = device.type + ("_quick" if args.quick else "")
     out = write_json(Path(args.out) if args.out else RESULTS / f"sweep_throughput_{tag}.json", payload)
@@ -250,7 +296,9 @@ def main(argv=None):
     print("engine speed-up, median (min) over shapes: " +
           ", ".join(f"vs {q} {s['median']:.2f}x ({s['min']:.2f}x)" for q, s in summary.items()) +
           f"; middle shape depth {mid['depth']} width {mid['width']}: " +
-          ", ".join(f"vs {q} {mid[q]['ratio']:.2f}x" for q in args.peers))
+          ", ".join(f"vs {q} {mid[q]['ratio']:.2f}x" for q in args.peers) +
+          (f"; ceiling over bmm there (bmm step / its GEMM time): {mid['bmm_gemm_bound']['ceiling']:.2f}x"
+           if "bmm_gemm_bound" in mid else ""))
     return 0
 
 

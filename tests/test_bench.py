@@ -23,3 +23,8 @@ def test_gpu_check_cpu_smoke(tmp_path, monkeypatch):
     deep = d["parts"]["deep_cnn"]["result"]["all_variants"]["results"][0]
     assert deep["loss_spread"] < 1e-5 and {"eager", "stack", "conv_ckpt", "auto"} <= set(deep["variants"])
     assert d["parts"]["train"]["result"]["diverged"] is False
+    bound = sweep["bmm_gemm_bound"]                 # the GEMM ceiling column (CPU only)
+    assert 0 < bound["gemm_fraction"] <= 1 and abs(bound["ceiling"] * bound["gemm_fraction"] - 1) < 1e-9
+    E, B, L, w = sweep["members"], sweep["batch"], sweep["depth"], sweep["width"]
+    per = [2 * E * B * o * i for o, i in [(w, 784)] + [(w, w)] * (L - 1) + [(10, w)]]
+    assert bound["gemm_flops"] == 2 * sum(per) + sum(per[1:])    # fwd + weight grads + input grads (not layer 1)
