@@ -32,6 +32,57 @@ def _fmt_list(v) -> str:
     return ", ".join(f"{int(x)}" for x in sorted(set(v)))
 
 
+# ------------------------------------------------------------------- depth sweeps (Fig. 4 and Fig. 6A) share these
+def _of_init(best: pd.DataFrame, init: str) -> pd.DataFrame:
+    """The best-per-depth rows of one initialization (``best`` itself when it is empty)."""
+    return best[best.init == init] if len(best) else best
+
+
+def _finite_lr(b: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``b`` with a finite optimal learning rate (``b`` itself when it is empty)."""
+    return b[np.isfinite(b.best_lr.astype(float))] if len(b) else b
+
+
+def _censored(a, b: pd.DataFrame, **style) -> None:
+    """Triangles at the depths whose search never reached the threshold (drawn at the budget)."""
+    c = b[~b.reached]
+    if len(c):
+        a.plot(c.layers, c.epochs, "^", **style)
+
+
+def _time_panel_frame(a, drawn: bool, xlabel: str, ylabel: str) -> None:
+    """Finish a learning-time panel: time axis from 0 and the legend, or the empty-panel note; the axis labels."""
+    if drawn:
+        a.set_ylim(bottom=0)
+        a.legend(fontsize=7, frameon=True)
+    else:
+        _no_data(a, "no search reached the threshold (or empty CSV)")
+    a.set_xlabel(xlabel)
+    a.set_ylabel(ylabel)
+
+
+def _lr_panel_frame(a, drawn: bool, xlabel: str) -> None:
+    """Finish an optimal-learning-rate panel: the empty-panel note where nothing was drawn; the axis labels."""
+    if not drawn:
+        _no_data(a, "no optimal learning rate")
+    a.set_xlabel(xlabel)
+    a.set_ylabel("optimal learning rate")
+
+
+def _search_summary(runs: pd.DataFrame, network: list[str], depths: str = "{}", grid: str = "",
+                    tail: str = "") -> str:
+    """The caption's 'Data: ...' sentence of a learning-rate search CSV: dataset, width, depths (``depths`` with
+    ``{}`` for their list), the learning-rate grid per network (one ``network`` group; ``grid`` follows 'per
+    network'), threshold and budget, then ``tail``; 'empty CSV' where there are no runs."""
+    if not len(runs):
+        return "empty CSV"
+    m = runs.iloc[0]
+    return (f"{m.dataset}; hidden width {int(m.width)} (paper: 1000); depths {depths.format(_fmt_list(runs.layers))}; "
+            f"{runs.groupby(network).lr.nunique().max()} learning rates log-spaced in [{m.lr_min:.0e}, "
+            f"{m.lr_max:.0e}] per network{grid}; threshold E <= {m.threshold:.4g}; budget {int(m.max_steps)} "
+            f"iterations{tail}")
+
+
 # --------------------------------------------------------------------------------------------------- Fig. 2
 def fig_vector_field(params, inputs, output):
     df = _read(inputs, "vector_field")
@@ -138,20 +189,15 @@ def fig_depth_decoupled(params, inputs, output):
     runs = _read(inputs, "depth_decoupled")
     best = best_per_depth(runs)
     fig, ax = new_figure(1, 2, width=3.6, height=3.0)
-    b = best[best.init == "decoupled"] if len(best) else best
-    if len(b) and np.isfinite(b.epochs.astype(float)).any():
-        r, c = b[b.reached], b[~b.reached]
+    b = _of_init(best, "decoupled")
+    drawn = bool(len(b) and np.isfinite(b.epochs.astype(float)).any())
+    if drawn:
+        r = b[b.reached]
         ax[0, 0].plot(r.layers, r.epochs, "o-", color="k", ms=3.5, label="reached the threshold")
-        if len(c):
-            ax[0, 0].plot(c.layers, c.epochs, "^", color="C1", ms=5, label="censored (>= budget)")
-        ax[0, 0].set_ylim(bottom=0)
-        ax[0, 0].legend(fontsize=7, frameon=True)
-    else:
-        _no_data(ax[0, 0], "no search reached the threshold (or empty CSV)")
-    ax[0, 0].set_xlabel("N_l (number of layers)")
-    ax[0, 0].set_ylabel("learning time (iterations)")
+        _censored(ax[0, 0], b, color="C1", ms=5, label="censored (>= budget)")
+    _time_panel_frame(ax[0, 0], drawn, "N_l (number of layers)", "learning time (iterations)")
     k, n = lr_slope(best, "decoupled", 10) if len(best) else (math.nan, 0)
-    bb = b[np.isfinite(b.best_lr.astype(float))] if len(b) else b
+    bb = _finite_lr(b)
     if len(bb):
         ax[0, 1].loglog(bb.layers, bb.best_lr, "o-", color="k", ms=3.5, label="optimal learning rate")
         e = bb[bb.edge]
@@ -162,15 +208,8 @@ def fig_depth_decoupled(params, inputs, output):
         ax[0, 1].loglog(x, ref * x.max() / x, ":", color="0.4", label="1 / N_l")
         ax[0, 1].axhspan(float(bb.lr_min.iloc[0]), float(bb.lr_max.iloc[0]), color="0.93", zorder=0)
         ax[0, 1].legend(fontsize=7, frameon=True, title=f"slope (N_l >= 10): {k:.2f}", title_fontsize=7)
-    else:
-        _no_data(ax[0, 1], "no optimal learning rate")
-    ax[0, 1].set_xlabel("N_l")
-    ax[0, 1].set_ylabel("optimal learning rate")
-    m = runs.iloc[0] if len(runs) else None
-    what = (f"{m.dataset}; hidden width {int(m.width)} (paper: 1000); depths N_l = {_fmt_list(runs.layers)} "
-            f"(paper: 15 depths 3-100); {runs.groupby(['layers', 'seed']).lr.nunique().max()} learning rates "
-            f"log-spaced in [{m.lr_min:.0e}, {m.lr_max:.0e}] per network (shaded); threshold E <= {m.threshold:.4g}; "
-            f"budget {int(m.max_steps)} iterations" if m is not None else "empty CSV")
+    _lr_panel_frame(ax[0, 1], len(bb) > 0, "N_l")
+    what = _search_summary(runs, ["layers", "seed"], depths="N_l = {} (paper: 15 depths 3-100)", grid=" (shaded)")
     save_figure(fig, output,
                 f"Saxe et al. 2014 Fig. 4 ({_scale(params)} scale). Deep linear networks on MNIST trained by batch "
                 f"gradient descent (SMG eq. 13 on the correlation matrices) from decoupled initial conditions with "
@@ -239,28 +278,19 @@ def fig_depth_inits(params, inputs, output):
     fig, ax = new_figure(1, 3, width=3.3, height=3.0)
     drawn = False
     for init in ("glorot", "pretrained", "orthogonal"):
-        b = best[best.init == init] if len(best) else best
+        b = _of_init(best, init)
         if b.empty or not np.isfinite(b.epochs.astype(float)).any():
             continue
         ax[0, 0].plot(b.layers, b.epochs, "-", color=INIT_COLORS[init], label=INIT_LABELS[init], lw=1.5)
-        c = b[~b.reached]
-        if len(c):
-            ax[0, 0].plot(c.layers, c.epochs, "^", color=INIT_COLORS[init], ms=6)
-        bb = b[np.isfinite(b.best_lr.astype(float))]
+        _censored(ax[0, 0], b, color=INIT_COLORS[init], ms=6)
+        bb = _finite_lr(b)
         ax[0, 1].semilogy(bb.layers, bb.best_lr, "o-", color=INIT_COLORS[init], ms=3, label=INIT_LABELS[init])
         drawn = True
     if drawn:
         ax[0, 0].set_xlim(0, 100 if best.layers.max() <= 100 else None)
-        ax[0, 0].set_ylim(bottom=0)
-        ax[0, 0].legend(fontsize=7, frameon=True)
         ax[0, 1].legend(fontsize=7, frameon=True)
-    else:
-        _no_data(ax[0, 0], "no search reached the threshold (or empty CSV)")
-        _no_data(ax[0, 1], "no optimal learning rate")
-    ax[0, 0].set_xlabel("Depth")
-    ax[0, 0].set_ylabel("Epochs to reach error threshold")
-    ax[0, 1].set_xlabel("Depth")
-    ax[0, 1].set_ylabel("optimal learning rate")
+    _time_panel_frame(ax[0, 0], drawn, "Depth", "Epochs to reach error threshold")
+    _lr_panel_frame(ax[0, 1], drawn, "Depth")
     e = spec[spec.kind == "orth_eig"] if "kind" in spec else spec.iloc[0:0]
     if len(e):
         ax[0, 2].plot(e.re, e.im, ".", color="C3", ms=3)
@@ -271,14 +301,10 @@ def fig_depth_inits(params, inputs, output):
         _no_data(ax[0, 2])
     ax[0, 2].set_xlabel("Re")
     ax[0, 2].set_ylabel("Im")
-    m = runs.iloc[0] if len(runs) else None
     pre = runs[runs.init == "pretrained"] if len(runs) else runs
     pre_txt = (f"; pre-training: {int(pre.pretrain_iterations.max() / max(pre.layers.max() - 2, 1))} iterations of "
                f"batch gradient descent per auto-encoder (not counted here)" if len(pre) else "")
-    what = (f"{m.dataset}; hidden width {int(m.width)} (paper: 1000); depths {_fmt_list(runs.layers)}; "
-            f"{runs.groupby(['init', 'layers', 'seed']).lr.nunique().max()} learning rates log-spaced in "
-            f"[{m.lr_min:.0e}, {m.lr_max:.0e}] per network; threshold E <= {m.threshold:.4g}; budget "
-            f"{int(m.max_steps)} iterations (triangles: censored){pre_txt}" if m is not None else "empty CSV")
+    what = _search_summary(runs, ["init", "layers", "seed"], tail=f" (triangles: censored){pre_txt}")
     save_figure(fig, output,
                 f"Saxe et al. 2014 Fig. 6A ({_scale(params)} scale). Left: epochs (= iterations of batch gradient "
                 f"descent) until the MNIST training error falls below the threshold, at the best learning rate of "

@@ -177,6 +177,15 @@ def depth_rows(dsw, ck: dict, scale: str) -> list[Check]:
 
 
 # ----------------------------------------------------------------------------------------------------- all rows
+def _input_rows(inputs, stem: str, rows_of, ck: dict, scale: str, source: str, claim: str) -> list[Check]:
+    """``rows_of(df, ck, scale)`` on the input CSV ``stem`` (figure ``stem``), or one failed 'missing input' row for
+    ``claim`` where that CSV is missing or empty."""
+    df = read_input(inputs, stem, required=False)
+    if df is None or df.empty:
+        return [missing_input(claim, PAPER, stem, stem, source=source, scale=scale)]
+    return rows_of(df, ck, scale)
+
+
 def CHECKS(params, inputs, output):
     scale = str(params.get("scale", "quick"))
     ck = _ck(params)
@@ -187,22 +196,10 @@ def CHECKS(params, inputs, output):
                       "(max relative deviation)", PAPER, "optimal_gain", "< 0.5%", round(100 * dev, 4), "0.5 (%)",
                       dev < 0.005, scale, kind="theory"))
 
-    rw = read_input(inputs, "random_walks", required=False)
-    if rw is None or rw.empty:
-        rows.append(missing_input("the walk of ln|delta|^2 is unbiased at g* and its variance grows like D/N", PAPER,
-                                  "random_walks", "random_walks", source=SRC_ABSTRACT, scale=scale))
-    else:
-        rows += walk_rows(rw, ck, scale)
-    gsw = read_input(inputs, "mnist_gain_sweep", required=False)
-    if gsw is None or gsw.empty:
-        rows.append(missing_input("the best g on MNIST is the random-walk gain", PAPER, "mnist_gain_sweep",
-                                  "mnist_gain_sweep", source=SRC_FIG3_TANH, scale=scale))
-    else:
-        rows += gain_rows(gsw, ck, scale)
-    dsw = read_input(inputs, "depth_sweep", required=False)
-    if dsw is None or dsw.empty:
-        rows.append(missing_input("training error is depth-independent at the random-walk gain", PAPER,
-                                  "depth_sweep", "depth_sweep", source=SRC_FIG4, scale=scale))
-    else:
-        rows += depth_rows(dsw, ck, scale)
+    rows += _input_rows(inputs, "random_walks", walk_rows, ck, scale, SRC_ABSTRACT,
+                        "the walk of ln|delta|^2 is unbiased at g* and its variance grows like D/N")
+    rows += _input_rows(inputs, "mnist_gain_sweep", gain_rows, ck, scale, SRC_FIG3_TANH,
+                        "the best g on MNIST is the random-walk gain")
+    rows += _input_rows(inputs, "depth_sweep", depth_rows, ck, scale, SRC_FIG4,
+                        "training error is depth-independent at the random-walk gain")
     write_checks(rows, output)

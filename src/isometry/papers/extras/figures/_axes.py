@@ -1,9 +1,16 @@
 """Axis helpers for the extras figures: a log scale only where there is something finite and positive to draw
-(an all-diverged CSV must still draw, saying so on the panel)."""
+(an all-diverged CSV must still draw, saying so on the panel), and the note on a panel with nothing to draw."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def empty_panel(ax, text: str) -> None:
+    """A panel with nothing to draw: ``text`` in its middle, no ticks."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=7, wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def _has_positive(ax, axis: str) -> bool:

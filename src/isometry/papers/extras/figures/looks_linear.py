@@ -8,17 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from isometry.papers.common import read_input, scale_of
-from isometry.papers.extras.figures._axes import set_log
+from isometry.papers.extras.figures._axes import empty_panel, set_log
 from isometry.plotting import new_figure, save_figure
 
 LL_INITS = {"he": ("He (ReLU)", "C3"), "orthogonal": (r"orthogonal $\times\sqrt{2}$ (ReLU)", "C0"),
             "looks_linear": ("Looks-Linear (CReLU)", "C2")}
-
-
-def _empty(ax, text):
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=7, wrap=True)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def draw(params, inputs, output):
@@ -30,7 +24,7 @@ def draw(params, inputs, output):
         tr = relu[(relu.kind == "train") & relu.init.isin(list(LL_INITS)) & (relu.group == grp)]
     if tr.empty:
         for a in ax[0]:
-            _empty(a, f"no training rows of group {grp!r} in the CSV")
+            empty_panel(a, f"no training rows of group {grp!r} in the CSV")
         save_figure(fig, output, f"Looks-Linear depth study: no training rows of group {grp!r} in "
                     f"relu_init_comparison.csv (scale: {scale_of(params)}).")
         return

@@ -13,16 +13,10 @@ import numpy as np
 
 from isometry.papers.common import read_input, scale_of
 from isometry.papers.extras.experiments.shattered import ARCHS, COLORS, DISPLAY, LABELS, VARIANTS
-from isometry.papers.extras.figures._axes import set_log
+from isometry.papers.extras.figures._axes import empty_panel, set_log
 from isometry.plotting import new_figure, save_figure
 
 NOISE = {"brown_noise": ("brown noise (random walk)", "saddlebrown"), "white_noise": ("white noise", "0.45")}
-
-
-def _empty(ax, text):
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=7, wrap=True)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def draw(params, inputs, output):
@@ -44,7 +38,7 @@ def draw(params, inputs, output):
         d = d.sort_values("x")
         y = d.value.to_numpy(float)
         if not len(y) or not np.isfinite(y).any():
-            _empty(a, f"{arch}: no finite gradient in the CSV")
+            empty_panel(a, f"{arch}: no finite gradient in the CSV")
             continue
         rms = float(np.sqrt(np.nanmean(y * y))) or 1.0
         label, col = NOISE.get(arch, (LABELS.get(arch, arch), COLORS.get(arch, "k")))
