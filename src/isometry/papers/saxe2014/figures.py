@@ -295,7 +295,7 @@ def fig_depth_inits(params, inputs, output):
     if len(e):
         ax[0, 2].plot(e.re, e.im, ".", color="C3", ms=3)
         ax[0, 2].set_aspect("equal")
-        ax[0, 2].set_title(f"eigenvalues of a {int(math.isqrt(len(e)))} x {int(math.isqrt(len(e)))} random "
+        ax[0, 2].set_title(f"eigenvalues of a {len(e)} x {len(e)} random "   # an n x n matrix has n eigenvalues
                            f"orthogonal matrix", fontsize=8)
     else:
         _no_data(ax[0, 2])
