@@ -22,7 +22,9 @@ loss) still runs those products, so it cannot beat bmm by more than the ceiling 
 faster (the ``gemm % peak`` column: their FLOP rate against the core's best square-matmul rate). Profiler overhead
 inflates the non-GEMM share a little, so the ceiling is, if anything, too generous.
 After each pair both sides have taken the same steps: their weights must agree (printed: max |difference|).
-Numbers are process CPU time (one thread; fair on a shared machine) unless ``--clock wall``.
+Numbers are process CPU time (one thread; fair on a shared machine) unless ``--clock wall``. The process runs with the
+allocator the pipeline's jobs use (``devices.tune_allocator``: glibc keeps freed large blocks; it applies to every
+contender alike); ``--allocator default`` measures with glibc's defaults.
 
     python bench/sweep_throughput.py             # E=32, batch 32, depth {2, 10, 50} x width {32, 128, 400}
     python bench/sweep_throughput.py --quick     # two small shapes, ~1 minute
@@ -48,6 +50,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, interleave, machine, matmul_peak, median, sync, write_json  # noqa: E402
 
+from isometry.devices import tune_allocator  # noqa: E402
 from isometry.engine import _mark_diverged, cross_entropy, update  # noqa: E402
 from isometry.models import EnsembleMLP  # noqa: E402
 from isometry.optim import make_optimizer  # noqa: E402
@@ -246,10 +249,13 @@ def main(argv=None):
     p.add_argument("--min-time", type=float, default=0.05, help="seconds per timed call (small shapes repeat)")
     p.add_argument("--clock", default="cpu", choices=["cpu", "wall"])
     p.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (0: torch default)")
+    p.add_argument("--allocator", default="tuned", choices=["tuned", "default"],
+                   help="glibc malloc as the pipeline's jobs run (tuned: isometry.devices.tune_allocator) or as is")
     p.add_argument("--quick", action="store_true", help="depth 10 x width {32, 128}, 3 rounds")
     p.add_argument("--out", default=None)
     args = p.parse_args(argv)
     device = torch.device(args.device)
+    args.allocator_tuned = tune_allocator(args.allocator == "tuned")
     if device.type == "cpu" and args.threads:
         torch.set_num_threads(args.threads)
     if device.type == "cuda":
@@ -258,7 +264,8 @@ def main(argv=None):
         args.depths, args.widths, args.rounds = args.depths or [10], args.widths or [32, 128], min(args.rounds, 3)
     args.depths, args.widths = args.depths or [2, 10, 50], args.widths or [32, 128, 400]
     print(f"sweep_throughput on {device}: E={args.members}, batch {args.batch}, SGD momentum, "
-          f"{args.clock} time, ratios = peer time / engine time (> 1: engine faster)", flush=True)
+          f"{args.clock} time, allocator {'tuned' if args.allocator_tuned else 'default'}, ratios = peer time / engine "
+          f"time (> 1: engine faster)", flush=True)
     peak = matmul_peak(device) if device.type == "cpu" else None
     if peak:
         print(f"core matmul peak (best square fp32 mm): {peak / 1e9:.1f} GFLOP/s", flush=True)

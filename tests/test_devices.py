@@ -154,3 +154,50 @@ def test_cli_threads_option(monkeypatch):
     assert seen == {"threads": 3, "jobs": 2}
     cli._setup_runtime({}, needs_device=False)
     assert seen["threads"] == 1
+
+
+_ALLOC_PROBE = r"""
+import ctypes, sys
+import torch
+from isometry import devices
+
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = MallInfo2
+tuned = devices.tune_allocator() if sys.argv[1] == "tuned" else False
+big = torch.ones(16 * 2**20)                 # 64 MB: above glibc's largest default mmap threshold (32 MB)
+info = libc.mallinfo2()
+print(int(tuned), info.hblkhd, info.arena)
+"""
+
+
+def _glibc_mallinfo2() -> bool:
+    import ctypes
+    try:
+        return hasattr(ctypes.CDLL("libc.so.6"), "mallinfo2")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _glibc_mallinfo2(), reason="glibc >= 2.33 (mallinfo2) only")
+def test_tune_allocator_serves_large_blocks_from_the_heap(monkeypatch):
+    """Tuned, a 64 MB tensor lives in the heap (reused after free); by default glibc mmaps it (page faults every
+    time it is allocated again). Both sides are checked, each in a fresh process (mallopt is process-wide)."""
+    monkeypatch.delenv("ISOMETRY_ALLOCATOR", raising=False)
+    out = {}
+    for mode in ("tuned", "default"):
+        r = subprocess.run([sys.executable, "-c", _ALLOC_PROBE, mode], capture_output=True, text=True, check=True)
+        out[mode] = [int(x) for x in r.stdout.split()]
+    tuned, mmapped, heap = out["tuned"]
+    assert tuned == 1 and mmapped < 2**25 and heap >= 2**26
+    _, mmapped, heap = out["default"]
+    assert mmapped >= 2**26
+
+
+def test_tune_allocator_opt_out(monkeypatch):
+    monkeypatch.setenv("ISOMETRY_ALLOCATOR", "default")
+    assert devices.tune_allocator() is False
+    assert devices.tune_allocator(False) is False

@@ -49,10 +49,12 @@ def _lookup(table_name: str, dotted: str):
 def _setup_runtime(params: dict, needs_device: bool = True, threads: int | None = None,
                    jobs: int | None = None) -> None:
     """Threads (``--threads``, else the config's ``threads``, else 1; 0 = PyTorch's default; a warning when
-    threads x ``--jobs`` exceeds the cores: ``devices.set_threads``), and the device: ``auto`` becomes a leased GPU
-    (one per concurrent job) or ``cpu``."""
-    from isometry.devices import resolve_device, set_threads
+    threads x ``--jobs`` exceeds the cores: ``devices.set_threads``), the allocator (``devices.tune_allocator``:
+    freed large blocks are reused instead of page-faulted in again every step), and the device: ``auto`` becomes a
+    leased GPU (one per concurrent job) or ``cpu``."""
+    from isometry.devices import resolve_device, set_threads, tune_allocator
 
+    tune_allocator()
     set_threads(threads if threads is not None else params.get("threads", 1), jobs=jobs)
     if needs_device and "device" in params:
         params["device"] = resolve_device(params["device"])
