@@ -24,7 +24,7 @@ Allocator: ``tune_allocator()`` keeps freed CPU memory in the process (glibc ``m
 plain ``malloc``; glibc serves blocks above its mmap threshold (dynamic, at most 32 MB) with a fresh ``mmap`` and
 returns them with ``munmap`` on free, so a training step that allocates the same large gradient every step (an
 ensemble's 784 x 400 layer: 40 MB at E = 32) pays ~10,000 page faults each time: measured 16 ms to allocate and
-touch 40 MB against 1.2 ms tuned, and 14-19 % of a whole width-400 step (``bench/sweep_throughput.py --allocator``).
+touch 40 MB against 1.2 ms tuned, and 14-24 % of a whole width-400 step (``bench/sweep_throughput.py --allocator``).
 Tuned, such blocks come from the heap and are reused; the price is that the process keeps its peak memory until it
 exits, which a job does anyway. Numerics are untouched.
 """
