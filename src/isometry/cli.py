@@ -258,7 +258,7 @@ def cmd_shards(a) -> int:
             for s in shards:
                 members = s.shard.members
                 print(f"  {s.id}  members={len(members)}  est={s.shard.cost_s / 60:.1f} min  "
-                      f"mem~{s.shard.mem_mb:.0f} MB  data={','.join(s.shard.data) or '-'}")
+                      f"mem~{s.mem_request_mb()} MB  data={','.join(s.shard.data) or '-'}")
                 if a.members:
                     for m in members:
                         print("      " + json.dumps(m, sort_keys=True))

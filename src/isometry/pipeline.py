@@ -149,7 +149,10 @@ class Shard:
     spec    JSON-serialisable; everything ``Sweep.run`` needs (members, shape, steps, dataset names, recipe)
     data    names of the datasets it reads (``mnist``, ``fashion_mnist``, ``cifar10``)
     cost_s  estimated seconds on one CPU core (a cost model; SLURM time limits, ``isometry shards``)
-    mem_mb  estimated peak memory; gpu: whether a GPU helps (the job then requests one)
+    mem_mb  the experiment's estimate of the job's memory, with a 400 MB allowance for the process
+            (``cost.ASSUMED_BASE_MB``); the job requests ``cost.job_memory_mb`` of it (measured process base,
+            dataset, slack): ``PlannedShard.mem_request_mb``
+    gpu     whether a GPU helps (the job then requests one)
     """
 
     key: str
@@ -319,6 +322,11 @@ class PlannedShard:
     def id(self) -> str:
         return self.shard.id
 
+    def mem_request_mb(self) -> int:
+        """Memory requested from Snakemake / SLURM (MB): ``cost.job_memory_mb`` of the shard's estimate and data."""
+        from isometry.cost import job_memory_mb
+        return int(math.ceil(job_memory_mb(self.shard.mem_mb, self.shard.data)))
+
     def runtime_min(self) -> int:
         """SLURM time limit (minutes): 2x the cost model on a CPU core, divided by ``GPU_SPEEDUP`` on a GPU, at
         least 5."""
@@ -349,9 +357,9 @@ def check_memory(config: dict, paper: str, shards: Iterable[PlannedShard] = (), 
     limit_gb = config.get("max_job_memory_gb") or machine_memory_gb()
     limit_mb = 1024.0 * float(limit_gb)
     for s in shards:
-        if s.shard.mem_mb > limit_mb:
+        if s.mem_request_mb() > limit_mb:
             raise PlanError(f"config section '{paper}.{s.experiment}': shard {s.id} needs an estimated "
-                            f"{s.shard.mem_mb / 1024:.1f} GB, more than max_job_memory_gb = {limit_gb:g} GB; "
+                            f"{s.mem_request_mb() / 1024:.1f} GB, more than max_job_memory_gb = {limit_gb:g} GB; "
                             "reduce its sizes (width, depth, members, batch) or raise max_job_memory_gb")
     for exp, params in theory:
         if exp.memory is None:

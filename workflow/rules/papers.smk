@@ -49,7 +49,7 @@ for _paper, _plan in PLAN.items():
                     _shard(p, wc).shard.gpu and config["device"] != "cpu"
                 ),
                 runtime=lambda wc, p=_paper: _shard(p, wc).runtime_min(),
-                mem_mb=lambda wc, p=_paper: int(_shard(p, wc).shard.mem_mb),
+                mem_mb=lambda wc, p=_paper: _shard(p, wc).mem_request_mb(),
             params:
                 paper=_paper,
                 device=config["device"],

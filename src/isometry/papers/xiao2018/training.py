@@ -20,7 +20,7 @@ import pandas as pd
 import torch
 
 from isometry.engine import default_device, train
-from isometry.cost import cnn_cost_s
+from isometry.cost import cnn_cost_s, dense_memory_mb
 from isometry.pipeline import Shard
 from isometry.sweep import job_from_spec, job_spec, make_jobs
 
@@ -102,7 +102,8 @@ def plan_shards(rows: list[dict], params: dict, *, dataset: str, steps: int, exp
     t, mcfg = params["train"], params["model"]
     jobs = make_jobs(rows, max_ensemble=int(params["max_ensemble"]))
     n_log = int(t["n_log"])
-    h, w = hidden_map({"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32)}[dataset], mcfg["n_down"])
+    h0, w0 = {"mnist": (28, 28), "fashion_mnist": (28, 28), "cifar10": (32, 32)}[dataset]
+    h, w = hidden_map((h0, w0), mcfg["n_down"])
     out = []
     for job in jobs:
         g = job.group
@@ -116,8 +117,24 @@ def plan_shards(rows: list[dict], params: dict, *, dataset: str, steps: int, exp
         cost = cnn_cost_s(depth=int(g["depth"]), channels=int(mcfg["channels"]), hw=h * w,
                           batch=int(t["batch_size"]), steps=int(steps), members=len(job.members),
                           eval_examples=int(t.get("eval_examples") or 0), n_evals=n_evals)
-        out.append(Shard(key=key, spec=spec, data=(dataset,), cost_s=cost, gpu=True))
+        out.append(Shard(key=key, spec=spec, data=(dataset,), cost_s=cost, gpu=True,
+                         mem_mb=cnn_memory_mb(members=len(job.members), depth=int(g["depth"]),
+                                              channels=int(mcfg["channels"]), in_hw=h0 * w0, hidden_hw=h * w,
+                                              batch=int(t["batch_size"]),
+                                              eval_batch=min(int(t.get("eval_examples") or 1000), 1000))))
     return out
+
+
+def cnn_memory_mb(*, members: int, depth: int, channels: int, in_hw: int, hidden_hw: int, batch: int,
+                  eval_batch: int) -> float:
+    """Memory estimate of one CNN shard (``cost.dense_memory_mb`` convention): parameters and optimizer state of the
+    stride-1 stack, its training activations (two per layer), and evaluation, which runs ``eval_batch`` examples
+    (the engine's evaluation batch, 1000) of every member through the stem: about four tensors at half the input
+    resolution alive at once. Evaluation dominates at small depth (measured: 2.0 GB max RSS for 16 members at
+    depth 10 on MNIST, default scale)."""
+    eval_floats = members * eval_batch * channels * in_hw            # 4 tensors x (in_hw / 4) pixels
+    train_floats = 2 * members * depth * batch * channels * hidden_hw
+    return dense_memory_mb(depth * channels * channels * 9, members, eval_floats + train_floats)
 
 
 def run_shard(spec: dict, ctx) -> pd.DataFrame:
