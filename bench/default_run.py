@@ -26,12 +26,9 @@ from common import RESULTS, machine, write_json  # noqa: E402
 from isometry import pipeline as P  # noqa: E402
 from isometry.config import load_config  # noqa: E402
 
-PAPERS = ("saxe2014", "sussillo2014", "pennington2017", "xiao2018", "extras")
-
-
 def measured_shards(run: Path, config: dict) -> pd.DataFrame:
     rows = []
-    for paper in PAPERS:
+    for paper in P.PAPERS:
         for exp in P.load_pipeline(paper).experiments:
             if not isinstance(exp, P.Sweep):
                 continue

@@ -22,7 +22,7 @@ RECORD = ROOT / "bench" / "results" / "default_run_cpu.json"
 def planned():
     config = load_config(ROOT / "config" / "config.yaml")
     out = {}
-    for paper in ("saxe2014", "sussillo2014", "pennington2017", "xiao2018", "extras"):
+    for paper in P.PAPERS:
         for exp in P.load_pipeline(paper).experiments:
             if isinstance(exp, P.Sweep):
                 out.update({(exp.name, s.id): s for s in P.plan_sweep(config, paper, exp)})

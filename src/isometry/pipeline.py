@@ -357,9 +357,10 @@ def check_memory(config: dict, paper: str, shards: Iterable[PlannedShard] = (), 
     limit_gb = config.get("max_job_memory_gb") or machine_memory_gb()
     limit_mb = 1024.0 * float(limit_gb)
     for s in shards:
-        if s.mem_request_mb() > limit_mb:
+        mb = s.mem_request_mb()
+        if mb > limit_mb:
             raise PlanError(f"config section '{paper}.{s.experiment}': shard {s.id} needs an estimated "
-                            f"{s.mem_request_mb() / 1024:.1f} GB, more than max_job_memory_gb = {limit_gb:g} GB; "
+                            f"{mb / 1024:.1f} GB, more than max_job_memory_gb = {limit_gb:g} GB; "
                             "reduce its sizes (width, depth, members, batch) or raise max_job_memory_gb")
     for exp, params in theory:
         if exp.memory is None:
